@@ -1,0 +1,238 @@
+/* aigtatt SDK: the host table, the one set of services the core hands to
+ * every plugin (through aigtatt_plugin_desc.init).
+ *
+ * Plugins never link against libaigtatt; everything they need from the
+ * core goes through this table. Functions are only ever appended; a plugin
+ * may use every field of the ABI minor it was built against. Unless a
+ * comment says otherwise, every function is safe to call from several
+ * threads at once. */
+#ifndef AIGTATT_HOST_H
+#define AIGTATT_HOST_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "types.h"
+#include "params.h"
+#include "plugin.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define AIGTATT_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define AIGTATT_PRINTF(a, b)
+#endif
+
+/** A node of the parsed YAML tree; it remembers file:line:col. Owned by the
+ *  host and valid while the experiment is loaded (for the whole of run()). */
+typedef struct aigtatt_cfg aigtatt_cfg;
+/** Validated parameters of one component instance. Owned by the host. */
+typedef struct aigtatt_params aigtatt_params;
+/** The running node: its inputs, outputs, seed and parameters. Borrowed for
+ *  the duration of aigtatt_node_vtable.run(). */
+typedef struct aigtatt_run aigtatt_run;
+/** A read-only record set (the manifest of an input port). */
+typedef struct aigtatt_set aigtatt_set;
+/** A seeded random number generator (xoshiro256**). Not thread-safe: use
+ *  one per thread or per item. */
+typedef struct aigtatt_rng aigtatt_rng;
+/** A progress counter shown as a bar on a terminal, as log lines otherwise. */
+typedef struct aigtatt_progress aigtatt_progress;
+
+/** Shapes of a config tree node. */
+typedef enum aigtatt_cfg_type {
+    AIGTATT_CFG_SCALAR = 1,
+    AIGTATT_CFG_SEQ = 2,
+    AIGTATT_CFG_MAP = 3
+} aigtatt_cfg_type;
+
+/** Options for aigtatt_host.image_load(); zero means "the default". */
+typedef struct aigtatt_image_load_opts {
+    size_t struct_size;   /**< sizeof(aigtatt_image_load_opts) as built */
+    int channels;         /**< 0: as stored (grey, RGB or RGBA); 1, 3 or 4:
+                               convert to that many channels */
+    uint64_t max_pixels;  /**< refuse larger images; 0: the host's limit
+                               (64 megapixels unless configured) */
+    int32_t min_width;    /**< when > 0 with min_height: JPEGs may be decoded
+                               at a DCT-scaled size no smaller than this */
+    int32_t min_height;   /**< see min_width */
+    int max_scans;        /**< refuse progressive JPEGs with more scans;
+                               0: the host's limit (100) */
+} aigtatt_image_load_opts;
+
+/** The table of host services. */
+typedef struct aigtatt_host {
+    size_t struct_size; /**< sizeof(aigtatt_host) in the running host */
+    int abi_major;      /**< the host's AIGTATT_ABI_MAJOR */
+    int abi_minor;      /**< the host's AIGTATT_ABI_MINOR */
+    const char *version; /**< the host's release version, static */
+
+    /* ---- logging and errors ---------------------------------------- */
+
+    /** Writes one log line at `level`, prefixed by the running node. */
+    void (*log)(aigtatt_log_level level, const char *fmt, ...) AIGTATT_PRINTF(2, 3);
+    /** Records the message of the failure the caller is about to return.
+     *  The text is kept per thread; the core adds node, component and YAML
+     *  location before showing it. Never put secrets in it. */
+    void (*set_error)(const char *fmt, ...) AIGTATT_PRINTF(1, 2);
+    /** The calling thread's last error text; never NULL ("" if none). Valid
+     *  until the next set_error() on this thread. */
+    const char *(*last_error)(void);
+
+    /* ---- memory (the host may count or check it) -------------------- */
+
+    /** malloc(); NULL on failure. Free with free_mem(). */
+    void *(*alloc)(size_t size);
+    /** calloc(); NULL on failure. */
+    void *(*alloc_zero)(size_t count, size_t size);
+    /** realloc(); NULL on failure, leaving `ptr` untouched. */
+    void *(*realloc_mem)(void *ptr, size_t size);
+    /** free(); NULL is a no-op. */
+    void (*free_mem)(void *ptr);
+
+    /* ---- config tree ----------------------------------------------- */
+
+    /** The node's shape; 0 if `cfg` is NULL. */
+    aigtatt_cfg_type (*cfg_type)(const aigtatt_cfg *cfg);
+    /** Items of a sequence or pairs of a mapping; 0 for a scalar or NULL. */
+    size_t (*cfg_len)(const aigtatt_cfg *cfg);
+    /** Item `i` of a sequence, or value `i` of a mapping; NULL if out of range. */
+    const aigtatt_cfg *(*cfg_at)(const aigtatt_cfg *cfg, size_t i);
+    /** Key `i` of a mapping; NULL if not a mapping or out of range. */
+    const char *(*cfg_key_at)(const aigtatt_cfg *cfg, size_t i);
+    /** Value under `key` of a mapping; NULL if absent or not a mapping. */
+    const aigtatt_cfg *(*cfg_get)(const aigtatt_cfg *cfg, const char *key);
+    /** Text of a scalar; NULL for a sequence, mapping or NULL. */
+    const char *(*cfg_scalar)(const aigtatt_cfg *cfg);
+    /** Writes "file:line:col" of the node into buf (always terminated);
+     *  returns buf. Use it in error messages about nested values. */
+    const char *(*cfg_where)(const aigtatt_cfg *cfg, char *buf, size_t size);
+
+    /* ---- parameters ------------------------------------------------ */
+    /* Getters take a declared name; the host validated type and range, so
+     * they cannot fail for a declared parameter. An undeclared name or the
+     * wrong getter logs an error and returns 0 / NULL. */
+
+    /** Value of a BOOL parameter (0 or 1). */
+    int (*param_bool)(const aigtatt_params *p, const char *name);
+    /** Value of an INT parameter. */
+    int64_t (*param_int)(const aigtatt_params *p, const char *name);
+    /** Value of a FLOAT (or INT) parameter. */
+    double (*param_float)(const aigtatt_params *p, const char *name);
+    /** Value of a STRING, ENUM or PATH parameter; PATHs come back absolute.
+     *  Owned by `p`. NULL only for an optional parameter left unset with no
+     *  default. */
+    const char *(*param_string)(const aigtatt_params *p, const char *name);
+    /** The YAML tree of any parameter (the default's tree when unset); the
+     *  way to read LIST and MAP parameters. Owned by `p`. */
+    const aigtatt_cfg *(*param_cfg)(const aigtatt_params *p, const char *name);
+    /** Non-zero if the user set the parameter (YAML or --set). */
+    int (*param_is_set)(const aigtatt_params *p, const char *name);
+    /** Validates a YAML mapping against `comp`'s declared parameters (unknown
+     *  keys, types, ranges, required ones) and returns them in *out, to be
+     *  released with params_free(). Used by nodes that hold lists of building
+     *  blocks (an augmentation pipeline). Errors name file:line:col. */
+    int (*params_parse)(const aigtatt_cfg *map, const aigtatt_component_desc *comp,
+                        aigtatt_params **out);
+    /** Releases what params_parse() returned; NULL is a no-op. */
+    void (*params_free)(aigtatt_params *p);
+
+    /* ---- components ------------------------------------------------ */
+
+    /** The loaded component called `name`, or NULL. `kind` 0 matches any
+     *  kind; otherwise a component of another kind is not returned. */
+    const aigtatt_component_desc *(*find_component)(aigtatt_kind kind, const char *name);
+
+    /* ---- randomness ------------------------------------------------ */
+
+    /** A generator seeded with `seed`; NULL on allocation failure. */
+    aigtatt_rng *(*rng_new)(uint64_t seed);
+    /** Releases a generator; NULL is a no-op. */
+    void (*rng_free)(aigtatt_rng *rng);
+    /** The next 64 random bits. */
+    uint64_t (*rng_u64)(aigtatt_rng *rng);
+    /** A double uniform in [0, 1). */
+    double (*rng_uniform)(aigtatt_rng *rng);
+    /** A standard normal deviate. */
+    double (*rng_normal)(aigtatt_rng *rng);
+    /** A seed derived from (`seed`, `label`, `index`) by SHA-256, so that
+     *  item 7 of a node gets the same seed however many items come before. */
+    uint64_t (*seed_derive)(uint64_t seed, const char *label, uint64_t index);
+
+    /* ---- progress and cancellation --------------------------------- */
+
+    /** Starts a counter for `total` items (0: unknown). Never NULL: when
+     *  allocation fails the functions below do nothing. */
+    aigtatt_progress *(*progress_begin)(const char *label, uint64_t total);
+    /** Adds finished and failed items. */
+    void (*progress_add)(aigtatt_progress *p, uint64_t done, uint64_t failed);
+    /** Prints the final line and releases `p`; NULL is a no-op. */
+    void (*progress_end)(aigtatt_progress *p);
+    /** Non-zero once the user asked to stop (Ctrl-C, SIGTERM). Long loops
+     *  return AIGTATT_ERR_CANCELLED when it is set. */
+    int (*cancelled)(void);
+    /** Calls fn(ctx, i) for i in [0, n) on the host's worker threads (as
+     *  many as `--jobs`) and waits. Stops handing out new items after the
+     *  first failure or a cancel; returns AIGTATT_OK or the first failing
+     *  status (its error text is carried to the caller's thread). */
+    int (*parallel_for)(size_t n, int (*fn)(void *ctx, size_t i), void *ctx);
+
+    /* ---- images ---------------------------------------------------- */
+
+    /** A zeroed image; NULL (with an error set) on bad size or no memory. */
+    aigtatt_image *(*image_new)(int32_t width, int32_t height, int32_t channels);
+    /** Releases an image; NULL is a no-op. */
+    void (*image_free)(aigtatt_image *img);
+    /** Decodes a PNG or JPEG (by content, not name). `opts` may be NULL.
+     *  A corrupt, truncated, empty, over-budget or unknown file gives
+     *  AIGTATT_ERR_FORMAT or AIGTATT_ERR_LIMIT with a message naming it;
+     *  *out is then NULL. */
+    int (*image_load)(const char *path, const aigtatt_image_load_opts *opts,
+                      aigtatt_image **out);
+    /** Encodes by extension (.png, .jpg/.jpeg; `quality` 1..100 for JPEG,
+     *  ignored for PNG) to a temporary name, then renames it into place, so
+     *  `path` is either absent or complete. */
+    int (*image_save)(const aigtatt_image *img, const char *path, int quality);
+    /** Writes `size` bytes to `path` atomically (temporary name + rename). */
+    int (*write_file)(const char *path, const void *data, size_t size);
+
+    /* ---- the running node ------------------------------------------ */
+
+    /** The node's id from the YAML file; owned by the run. */
+    const char *(*run_node_id)(const aigtatt_run *run);
+    /** The node's seed, derived from the experiment seed and the node id. */
+    uint64_t (*run_seed)(const aigtatt_run *run);
+    /** The node's validated parameters; owned by the run. */
+    const aigtatt_params *(*run_params)(const aigtatt_run *run);
+    /** The folder holding the artifact connected to input `port`, or NULL
+     *  if the optional port is not connected. Read-only. */
+    const char *(*run_input_dir)(const aigtatt_run *run, const char *port);
+    /** The folder where the node writes output `port` (a temporary folder
+     *  the host publishes atomically on success); NULL for an unknown port. */
+    const char *(*run_output_dir)(const aigtatt_run *run, const char *port);
+    /** Opens the record set (manifest.jsonl) of input `port`. Release with
+     *  set_close(). A malformed manifest fails with its file and line. */
+    int (*set_open)(const aigtatt_run *run, const char *port, aigtatt_set **out);
+    /** Records in the set. */
+    size_t (*set_count)(const aigtatt_set *set);
+    /** Record `i`, owned by the set; NULL if out of range. */
+    const aigtatt_record *(*set_record)(const aigtatt_set *set, size_t i);
+    /** Writes the absolute path of record `i`'s file into buf; returns
+     *  AIGTATT_OK, or AIGTATT_ERR_INVALID if it has no path or buf is short. */
+    int (*set_path)(const aigtatt_set *set, size_t i, char *buf, size_t size);
+    /** Releases a set; NULL is a no-op. */
+    void (*set_close)(aigtatt_set *set);
+    /** Appends a record to output `port`'s manifest; strings are copied.
+     *  Records are written sorted by id when the node finishes, so the
+     *  order of calls from several threads does not matter. Duplicate ids
+     *  are refused. */
+    int (*output_add)(aigtatt_run *run, const char *port, const aigtatt_record *rec);
+} aigtatt_host;
+
+#ifdef __cplusplus
+}
+#endif
+#endif
