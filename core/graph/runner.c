@@ -1,0 +1,548 @@
+#include "graph/runner.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/fs.h"
+#include "util/pool.h"
+
+typedef struct run_port {
+    const char *port;
+    char *dir;
+    aigtatt_set_writer *writer; /* outputs only */
+} run_port;
+
+struct aigtatt_run {
+    const aigtatt_experiment *exp;
+    const aigtatt_node *node;
+    run_port *in;
+    size_t n_in;
+    run_port *out;
+    size_t n_out;
+};
+
+/* ---- host functions on the running node ------------------------------ */
+
+const char *aigtatt_run_node_id(const aigtatt_run *run) { return run ? run->node->id : NULL; }
+uint64_t aigtatt_run_seed(const aigtatt_run *run) { return run ? run->node->seed : 0; }
+const aigtatt_params *aigtatt_run_params(const aigtatt_run *run) { return run ? run->node->params : NULL; }
+
+static const run_port *find(const run_port *ports, size_t n, const char *name)
+{
+    for (size_t i = 0; name && i < n; i++)
+        if (!strcmp(ports[i].port, name))
+            return &ports[i];
+    return NULL;
+}
+
+const char *aigtatt_run_input_dir(const aigtatt_run *run, const char *port)
+{
+    const run_port *p = run ? find(run->in, run->n_in, port) : NULL;
+    return p ? p->dir : NULL;
+}
+
+const char *aigtatt_run_output_dir(const aigtatt_run *run, const char *port)
+{
+    const run_port *p = run ? find(run->out, run->n_out, port) : NULL;
+    return p ? p->dir : NULL;
+}
+
+int aigtatt_run_set_open(const aigtatt_run *run, const char *port, aigtatt_set **out)
+{
+    *out = NULL;
+    const run_port *p = run ? find(run->in, run->n_in, port) : NULL;
+    if (!p) {
+        aigtatt_set_error("set_open: node has no connected input '%s'", port ? port : "(null)");
+        return AIGTATT_ERR_INVALID;
+    }
+    return aigtatt_set_read(p->dir, out);
+}
+
+int aigtatt_run_output_add(aigtatt_run *run, const char *port, const aigtatt_record *rec)
+{
+    const run_port *p = run ? find(run->out, run->n_out, port) : NULL;
+    if (!p) {
+        aigtatt_set_error("output_add: node has no output '%s'", port ? port : "(null)");
+        return AIGTATT_ERR_INVALID;
+    }
+    return aigtatt_set_writer_add(p->writer, rec);
+}
+
+/* ---- layout ------------------------------------------------------------ */
+
+static char *entry_dir(const aigtatt_experiment *e, const aigtatt_node *n)
+{
+    char *s = NULL;
+    size_t len = strlen(e->workdir) + strlen(n->id) + 64;
+    s = malloc(len);
+    if (s)
+        snprintf(s, len, "%s/cache/%s/%.16s", e->workdir, n->id, n->key);
+    return s;
+}
+
+static int entry_complete(const char *dir, const char *key)
+{
+    char *meta = aigtatt_path_join(dir, "node.json");
+    json_t *j = meta ? json_load_file(meta, 0, NULL) : NULL;
+    const char *k = json_string_value(json_object_get(j, "key"));
+    int ok = k && !strcmp(k, key);
+    json_decref(j);
+    free(meta);
+    return ok;
+}
+
+/* Removes build folders that a killed run left behind. Runs under the
+ * workdir lock, so no other run owns them. */
+static void remove_stale(const char *workdir)
+{
+    char *cache = aigtatt_path_join(workdir, "cache");
+    DIR *d = cache ? opendir(cache) : NULL;
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        char *nd = aigtatt_path_join(cache, e->d_name);
+        DIR *d2 = nd ? opendir(nd) : NULL;
+        struct dirent *e2;
+        while (d2 && (e2 = readdir(d2)) != NULL) {
+            if (!strncmp(e2->d_name, ".tmp-", 5) || !strncmp(e2->d_name, ".old-", 5)) {
+                char *t = aigtatt_path_join(nd, e2->d_name);
+                if (t) {
+                    aigtatt_log(AIGTATT_LOG_INFO, "removing unfinished output %s from an interrupted run", t);
+                    aigtatt_rmtree(t);
+                }
+                free(t);
+            }
+        }
+        if (d2)
+            closedir(d2);
+        free(nd);
+    }
+    if (d)
+        closedir(d);
+    free(cache);
+}
+
+static int lock_workdir(const char *workdir, int *fd_out)
+{
+    char *path = aigtatt_path_join(workdir, ".aigtatt-run.lock");
+    int fd = path ? open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644) : -1;
+    if (fd < 0) {
+        aigtatt_set_error("cannot create %s: %s", path ? path : workdir, strerror(errno));
+        free(path);
+        return AIGTATT_ERR_IO;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        aigtatt_set_error("another aigtatt run is using %s; wait for it or choose another --workdir", workdir);
+        close(fd);
+        free(path);
+        return AIGTATT_ERR_IO;
+    }
+    free(path);
+    *fd_out = fd;
+    return AIGTATT_OK;
+}
+
+static char *make_run_dir(const char *workdir)
+{
+    char stamp[64];
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+    char *runs = aigtatt_path_join(workdir, "runs");
+    if (!runs || aigtatt_mkdirs(runs) != AIGTATT_OK) {
+        free(runs);
+        return NULL;
+    }
+    for (int i = 0; i < 1000; i++) {
+        char name[96];
+        if (i)
+            snprintf(name, sizeof name, "%s-%d", stamp, i);
+        else
+            snprintf(name, sizeof name, "%s", stamp);
+        char *dir = aigtatt_path_join(runs, name);
+        if (dir && mkdir(dir, 0755) == 0) {
+            free(runs);
+            return dir;
+        }
+        int again = dir && errno == EEXIST;
+        free(dir);
+        if (!again)
+            break;
+    }
+    aigtatt_set_error("cannot create a run folder in %s: %s", runs, strerror(errno));
+    free(runs);
+    return NULL;
+}
+
+/* Replaces symlink `link` atomically. */
+static void set_symlink(const char *target, const char *link)
+{
+    size_t n = strlen(link) + 32;
+    char *tmp = malloc(n);
+    if (!tmp)
+        return;
+    snprintf(tmp, n, "%s.tmp-%d", link, (int)getpid());
+    unlink(tmp);
+    if (symlink(target, tmp) == 0 && rename(tmp, link) != 0)
+        unlink(tmp);
+    free(tmp);
+}
+
+/* ---- node metadata and the lock file ------------------------------------ */
+
+static json_t *node_json(const aigtatt_experiment *e, const aigtatt_node *n)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "node", json_string(n->id));
+    json_object_set_new(o, "component", json_string(n->comp->desc.name));
+    json_object_set_new(o, "component_version", json_string(n->comp->desc.version));
+    json_object_set_new(o, "plugin", json_string(n->comp->plugin ? n->comp->plugin->desc.name : ""));
+    json_object_set_new(o, "key", json_string(n->key));
+    char seed[32];
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)n->seed);
+    /* As text: JSON numbers lose precision above 2^53 in many readers. */
+    json_object_set_new(o, "seed", json_string(seed));
+    char *pj = aigtatt_params_canonical_json(n->params);
+    json_object_set_new(o, "params", pj ? json_loads(pj, 0, NULL) : json_null());
+    free(pj);
+    json_t *ins = json_object();
+    for (size_t i = 0; i < n->n_inputs; i++) {
+        const aigtatt_input_ref *r = &n->inputs[i];
+        char ref[256];
+        snprintf(ref, sizeof ref, "%s.%s", r->node, r->out_port);
+        json_t *in = json_object();
+        json_object_set_new(in, "from", json_string(ref));
+        json_object_set_new(in, "key", json_string(e->nodes[r->node_index].key));
+        json_object_set_new(ins, r->port, in);
+    }
+    json_object_set_new(o, "inputs", ins);
+    return o;
+}
+
+static int write_json(const char *path, json_t *j)
+{
+    char *text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    if (!text) {
+        aigtatt_set_error("out of memory");
+        return AIGTATT_ERR_NOMEM;
+    }
+    size_t len = strlen(text);
+    char *t2 = realloc(text, len + 2);
+    if (t2) {
+        text = t2;
+        text[len++] = '\n';
+        text[len] = '\0';
+    }
+    int rc = aigtatt_write_file_atomic(path, text, len);
+    free(text);
+    return rc;
+}
+
+/* ---- running one node ----------------------------------------------------- */
+
+static void free_run(aigtatt_run *r)
+{
+    for (size_t i = 0; i < r->n_in; i++)
+        free(r->in[i].dir);
+    for (size_t i = 0; i < r->n_out; i++) {
+        free(r->out[i].dir);
+        aigtatt_set_writer_free(r->out[i].writer);
+    }
+    free(r->in);
+    free(r->out);
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static const char *node_where(const aigtatt_node *n)
+{
+    static _Thread_local char buf[512];
+    return aigtatt_cfg_where(n->cfg, buf, sizeof buf);
+}
+
+static int run_node(aigtatt_experiment *e, aigtatt_node *n, const char *final_dir, int replace, double *secs)
+{
+    aigtatt_run r = {.exp = e, .node = n};
+    char *parent = aigtatt_path_dirname(final_dir);
+    size_t tl = strlen(parent ? parent : "") + 64;
+    char *tmp = malloc(tl);
+    int rc = AIGTATT_ERR_NOMEM;
+    if (!parent || !tmp)
+        goto done;
+    snprintf(tmp, tl, "%s/.tmp-%.16s-%d", parent, n->key, (int)getpid());
+    aigtatt_rmtree(tmp);
+    rc = aigtatt_mkdirs(tmp);
+    if (rc)
+        goto done;
+    rc = AIGTATT_ERR_NOMEM;
+    r.in = calloc(n->n_inputs + 1, sizeof *r.in);
+    r.out = calloc(n->comp->n_outputs + 1, sizeof *r.out);
+    if (!r.in || !r.out)
+        goto done;
+    for (size_t i = 0; i < n->n_inputs; i++) {
+        const aigtatt_input_ref *ref = &n->inputs[i];
+        char *up = entry_dir(e, &e->nodes[ref->node_index]);
+        r.in[r.n_in].port = ref->port;
+        r.in[r.n_in].dir = up ? aigtatt_path_join(up, ref->out_port) : NULL;
+        free(up);
+        if (!r.in[r.n_in++].dir)
+            goto done;
+    }
+    for (size_t i = 0; i < n->comp->n_outputs; i++) {
+        run_port *p = &r.out[r.n_out++];
+        p->port = n->comp->outputs[i].name;
+        p->dir = aigtatt_path_join(tmp, p->port);
+        p->writer = p->dir ? aigtatt_set_writer_new(p->dir) : NULL;
+        if (!p->writer)
+            goto done;
+        rc = aigtatt_mkdirs(p->dir);
+        if (rc)
+            goto done;
+    }
+
+    double t0 = now_s();
+    aigtatt_clear_error();
+    aigtatt_log_set_context(n->id);
+    rc = n->comp->node.run(&r);
+    aigtatt_log_set_context(NULL);
+    *secs = now_s() - t0;
+    if (rc == AIGTATT_OK && aigtatt_cancelled())
+        rc = AIGTATT_ERR_CANCELLED;
+    if (rc != AIGTATT_OK) {
+        if (!*aigtatt_last_error())
+            aigtatt_set_error("failed with status %d and no message", rc);
+        goto done;
+    }
+    for (size_t i = 0; i < r.n_out && rc == AIGTATT_OK; i++)
+        rc = aigtatt_set_writer_finish(r.out[i].writer);
+    if (rc)
+        goto done;
+
+    json_t *meta = node_json(e, n);
+    json_object_set_new(meta, "seconds", json_real(*secs));
+    json_t *counts = json_object();
+    for (size_t i = 0; i < r.n_out; i++)
+        json_object_set_new(counts, r.out[i].port, json_integer((json_int_t)aigtatt_set_writer_count(r.out[i].writer)));
+    json_object_set_new(meta, "records", counts);
+    char *mp = aigtatt_path_join(tmp, "node.json");
+    rc = mp ? write_json(mp, meta) : AIGTATT_ERR_NOMEM;
+    free(mp);
+    json_decref(meta);
+    if (rc)
+        goto done;
+
+    /* Publish: the final name appears in one rename. */
+    if (replace && aigtatt_path_exists(final_dir)) {
+        char *old = malloc(tl);
+        if (!old) {
+            rc = AIGTATT_ERR_NOMEM;
+            goto done;
+        }
+        snprintf(old, tl, "%s/.old-%.16s-%d", parent, n->key, (int)getpid());
+        aigtatt_rmtree(old);
+        if (rename(final_dir, old) != 0) {
+            aigtatt_set_error("cannot move %s aside: %s", final_dir, strerror(errno));
+            free(old);
+            rc = AIGTATT_ERR_IO;
+            goto done;
+        }
+        if (rename(tmp, final_dir) != 0) {
+            aigtatt_set_error("cannot publish %s: %s", final_dir, strerror(errno));
+            rename(old, final_dir);
+            free(old);
+            rc = AIGTATT_ERR_IO;
+            goto done;
+        }
+        aigtatt_rmtree(old);
+        free(old);
+    } else if (rename(tmp, final_dir) != 0) {
+        aigtatt_set_error("cannot publish %s: %s", final_dir, strerror(errno));
+        rc = AIGTATT_ERR_IO;
+        goto done;
+    }
+    rc = AIGTATT_OK;
+done:
+    if (rc != AIGTATT_OK && tmp) {
+        char saved[4096];
+        snprintf(saved, sizeof saved, "%s", aigtatt_last_error());
+        aigtatt_rmtree(tmp);
+        aigtatt_set_error("%s", saved);
+    }
+    free_run(&r);
+    free(tmp);
+    free(parent);
+    return rc;
+}
+
+static int is_forced(const aigtatt_experiment *e, const aigtatt_node *n, const char *const *force, size_t nf,
+                     const unsigned char *forced)
+{
+    for (size_t i = 0; i < nf; i++)
+        if (!strcmp(force[i], n->id))
+            return 1;
+    for (size_t i = 0; i < n->n_inputs; i++)
+        if (forced[n->inputs[i].node_index])
+            return 1;
+    (void)e;
+    return 0;
+}
+
+int aigtatt_experiment_run(aigtatt_experiment *e, const aigtatt_run_opts *opts, aigtatt_run_summary *s)
+{
+    memset(s, 0, sizeof *s);
+    for (size_t i = 0; i < opts->n_force; i++)
+        if (aigtatt_experiment_find(e, opts->force[i]) < 0) {
+            aigtatt_set_error("--force %s: no such node in %s", opts->force[i], e->path);
+            return AIGTATT_ERR_INVALID;
+        }
+    int rc = aigtatt_mkdirs(e->workdir);
+    if (rc)
+        return rc;
+    int lock_fd = -1;
+    rc = lock_workdir(e->workdir, &lock_fd);
+    if (rc)
+        return rc;
+    remove_stale(e->workdir);
+
+    unsigned char *forced = calloc(e->n_nodes + 1, 1);
+    const char **status = calloc(e->n_nodes + 1, sizeof *status);
+    double *secs = calloc(e->n_nodes + 1, sizeof *secs);
+    char *run_dir = make_run_dir(e->workdir);
+    json_t *lock = json_object();
+    if (!forced || !status || !secs || !run_dir) {
+        rc = run_dir ? AIGTATT_ERR_NOMEM : AIGTATT_ERR_IO;
+        goto out;
+    }
+    snprintf(s->run_dir, sizeof s->run_dir, "%s", run_dir);
+    char *yaml = aigtatt_cfg_to_yaml(e->root);
+    char *yp = aigtatt_path_join(run_dir, "resolved.yaml");
+    if (yaml && yp)
+        aigtatt_write_file_atomic(yp, yaml, strlen(yaml));
+    free(yaml);
+    free(yp);
+    char *nodes_dir = aigtatt_path_join(run_dir, "nodes");
+    if (nodes_dir)
+        aigtatt_mkdirs(nodes_dir);
+
+    rc = AIGTATT_OK;
+    for (size_t k = 0; k < e->n_nodes; k++) {
+        size_t idx = e->order[k];
+        aigtatt_node *n = &e->nodes[idx];
+        if (rc != AIGTATT_OK) {
+            status[idx] = "skipped";
+            s->skipped++;
+            continue;
+        }
+        forced[idx] = (unsigned char)is_forced(e, n, opts->force, opts->n_force, forced);
+        char *dir = entry_dir(e, n);
+        char *parent = dir ? aigtatt_path_dirname(dir) : NULL;
+        if (!dir || !parent || aigtatt_mkdirs(parent) != AIGTATT_OK) {
+            free(dir);
+            free(parent);
+            rc = AIGTATT_ERR_IO;
+            status[idx] = "failed";
+            s->failed++;
+            continue;
+        }
+        free(parent);
+        if (!forced[idx] && entry_complete(dir, n->key)) {
+            aigtatt_log(AIGTATT_LOG_INFO, "[%s] %s: cached (%.12s), skipped", n->id, n->comp->desc.name, n->key);
+            status[idx] = "cached";
+            s->cached++;
+        } else {
+            aigtatt_log(AIGTATT_LOG_INFO, "[%s] %s %s: running%s", n->id, n->comp->desc.name,
+                        n->comp->desc.version, forced[idx] ? " (forced)" : "");
+            rc = run_node(e, n, dir, 1, &secs[idx]);
+            if (rc == AIGTATT_OK) {
+                aigtatt_log(AIGTATT_LOG_INFO, "[%s] done in %.2f s", n->id, secs[idx]);
+                status[idx] = "ran";
+                s->ran++;
+            } else if (rc == AIGTATT_ERR_CANCELLED || aigtatt_cancelled()) {
+                rc = AIGTATT_ERR_CANCELLED;
+                aigtatt_set_error("interrupted while running node '%s'; its partial output was removed", n->id);
+                status[idx] = "interrupted";
+                s->interrupted = 1;
+                s->failed++;
+            } else {
+                aigtatt_error_prefix("node '%s' (%s) at %s", n->id, n->comp->desc.name, node_where(n));
+                status[idx] = "failed";
+                s->failed++;
+            }
+        }
+        if (nodes_dir && (!strcmp(status[idx], "ran") || !strcmp(status[idx], "cached"))) {
+            char *link = aigtatt_path_join(nodes_dir, n->id);
+            char target[4096];
+            snprintf(target, sizeof target, "../../../cache/%s/%.16s", n->id, n->key);
+            if (link)
+                set_symlink(target, link);
+            free(link);
+        }
+        free(dir);
+    }
+    free(nodes_dir);
+
+    /* The lock file: what this run resolved and what happened. */
+    char errsave[4096];
+    snprintf(errsave, sizeof errsave, "%s", aigtatt_last_error());
+    json_object_set_new(lock, "aigtatt_version", json_string(AIGTATT_VERSION_STRING));
+    json_object_set_new(lock, "experiment", json_string(e->path));
+    json_object_set_new(lock, "name", json_string(e->name));
+    char seed[32];
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)e->seed);
+    json_object_set_new(lock, "seed", json_string(seed));
+    json_object_set_new(lock, "status", json_string(rc == AIGTATT_OK ? "ok" : rc == AIGTATT_ERR_CANCELLED ?
+                                                    "interrupted" : "failed"));
+    if (rc != AIGTATT_OK)
+        json_object_set_new(lock, "error", json_string(errsave));
+    json_t *jn = json_object();
+    for (size_t k = 0; k < e->n_nodes; k++) {
+        size_t idx = e->order[k];
+        json_t *o = node_json(e, &e->nodes[idx]);
+        json_object_set_new(o, "status", json_string(status[idx] ? status[idx] : "skipped"));
+        if (status[idx] && !strcmp(status[idx], "ran"))
+            json_object_set_new(o, "seconds", json_real(secs[idx]));
+        json_object_del(o, "node");
+        json_object_set_new(jn, e->nodes[idx].id, o);
+    }
+    json_object_set_new(lock, "nodes", jn);
+    char *lp = aigtatt_path_join(run_dir, "lock.json");
+    char *wl = aigtatt_path_join(e->workdir, "aigtatt.lock");
+    if (lp)
+        write_json(lp, lock);
+    if (wl)
+        write_json(wl, lock);
+    free(lp);
+    free(wl);
+    char *latest = aigtatt_path_join(e->workdir, "latest");
+    const char *rel = strstr(run_dir, "/runs/");
+    if (latest && rel)
+        set_symlink(rel + 1, latest);
+    free(latest);
+    aigtatt_set_error("%s", errsave);
+out:
+    json_decref(lock);
+    free(run_dir);
+    free(forced);
+    free(status);
+    free(secs);
+    close(lock_fd); /* releases the flock */
+    return rc;
+}
