@@ -427,10 +427,9 @@ static int load_nodes(aigtatt_experiment *e)
             aigtatt_set_error("%s: 'params' of node '%s' must be a mapping", where(params), id);
             return AIGTATT_ERR_INVALID;
         }
-        if (aigtatt_params_parse(params, &n->comp->desc, e->base_dir, &n->params) != AIGTATT_OK) {
-            aigtatt_error_prefix("node '%s'", id);
+        /* The message already starts with file:line:col of the value. */
+        if (aigtatt_params_parse(params, &n->comp->desc, e->base_dir, &n->params) != AIGTATT_OK)
             return AIGTATT_ERR_INVALID;
-        }
         /* Declared parameters are checked; now the component's own rules. */
         if (n->comp->node.check) {
             aigtatt_clear_error();

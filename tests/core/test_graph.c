@@ -1,0 +1,353 @@
+/* The experiment graph through the CLI: validation messages with
+ * file:line:col, caching, --set, --force, and what a killed run leaves. */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "helpers.h"
+
+static char *dir;
+
+static void setup(void) { dir = th_tmpdir(); }
+static void teardown(void)
+{
+    char *out;
+    th_sh(&out, "rm -rf '%s'", dir);
+    free(out);
+    free(dir);
+}
+
+TestSuite(graph, .init = setup, .fini = teardown, .timeout = 120);
+
+static const char *chain =
+    "aigtatt: 1\n"
+    "name: chain\n"
+    "seed: 7\n"
+    "nodes:\n"
+    "  emit:\n"
+    "    use: test.emit\n"
+    "    params: {count: 4, salt: pepper}\n"
+    "  copy:\n"
+    "    use: test.copy\n"
+    "    inputs: {items: emit}\n"
+    "  copy2:\n"
+    "    use: test.copy\n"
+    "    params: {suffix: again}\n"
+    "    inputs: {items: copy.items}\n";
+
+/* Runs `aigtatt validate` on `yaml` and checks exit 3 and the message. */
+static void expect_invalid(const char *yaml, const char *where, const char *needle)
+{
+    char *f = th_write(dir, "bad.yaml", yaml);
+    char *out;
+    int rc = th_sh(&out, "%s validate %s", th_cli(), f);
+    cr_assert_eq(rc, 3, "exit %d, output: %s", rc, out);
+    char loc[4200];
+    snprintf(loc, sizeof loc, "%s:%s", f, where);
+    cr_assert(strstr(out, loc), "expected location %s in: %s", loc, out);
+    cr_assert(strstr(out, needle), "expected '%s' in: %s", needle, out);
+    free(out);
+    free(f);
+}
+
+Test(graph, valid_chain_validates)
+{
+    char *f = th_write(dir, "ok.yaml", chain);
+    char *out;
+    int rc = th_sh(&out, "%s validate %s", th_cli(), f);
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert(strstr(out, "emit -> copy -> copy2"), "%s", out);
+    free(out);
+    free(f);
+}
+
+Test(graph, unknown_top_key_suggests)
+{
+    expect_invalid("nodse:\n  a: {use: test.emit}\n", "1:1", "did you mean 'nodes'");
+}
+
+Test(graph, unknown_param_suggests)
+{
+    expect_invalid("nodes:\n  a:\n    use: test.emit\n    params:\n      cuont: 3\n", "5:7",
+                   "unknown parameter 'cuont' for test.emit (did you mean 'count'?)");
+}
+
+Test(graph, wrong_type) { expect_invalid("nodes:\n  a:\n    use: test.emit\n    params: {count: many}\n", "4:21", "expected an integer, got 'many'"); }
+
+Test(graph, out_of_range)
+{
+    expect_invalid("nodes:\n  a:\n    use: test.emit\n    params: {ratio: 1.5}\n", "4:21", "must be between 0 and 1, got 1.5");
+}
+
+Test(graph, enum_lists_choices)
+{
+    expect_invalid("nodes:\n  a:\n    use: test.emit\n    params: {mode: quick}\n", "4:20", "expected one of 'fast', 'slow', 'exact'");
+}
+
+Test(graph, unknown_component_suggests)
+{
+    expect_invalid("nodes:\n  a:\n    use: test.emti\n", "3:10", "did you mean 'test.emit'");
+}
+
+Test(graph, dangling_reference)
+{
+    expect_invalid("nodes:\n  a: {use: test.emit}\n  b:\n    use: test.copy\n    inputs: {items: aa}\n", "5:21",
+                   "unknown node 'aa' (did you mean 'a'?)");
+}
+
+Test(graph, cycle_named)
+{
+    expect_invalid("nodes:\n"
+                   "  a:\n    use: test.copy\n    inputs: {items: b}\n"
+                   "  b:\n    use: test.copy\n    inputs: {items: a}\n",
+                   "", "cycle: a -> b -> a");
+}
+
+Test(graph, port_type_mismatch)
+{
+    /* test.copy has input "items"; a bogus output port name is refused. */
+    expect_invalid("nodes:\n  a: {use: test.emit}\n  b:\n    use: test.copy\n    inputs: {items: a.pictures}\n",
+                   "5:21", "has no output 'pictures'");
+}
+
+Test(graph, missing_required_input)
+{
+    expect_invalid("nodes:\n  b:\n    use: test.copy\n", "3:5", "needs input 'items'");
+}
+
+Test(graph, component_check_runs)
+{
+    expect_invalid("nodes:\n  a: {use: test.emit}\n  b:\n    use: test.copy\n    params: {suffix: forbidden}\n"
+                   "    inputs: {items: a}\n", "5:13", "must not be 'forbidden'");
+}
+
+Test(graph, anchors_refused) { expect_invalid("x: &a 1\ny: *a\n", "1:4", "anchor"); }
+Test(graph, duplicate_keys_refused) { expect_invalid("nodes: {}\nnodes: {}\n", "2:1", "duplicate"); }
+Test(graph, tags_refused) { expect_invalid("seed: !!int 5\nnodes: {a: {use: test.emit}}\n", "1:7", "tag"); }
+
+Test(graph, bad_set_override_names_set)
+{
+    char *f = th_write(dir, "ok.yaml", chain);
+    char *out;
+    int rc = th_sh(&out, "%s validate %s --set emit.count=lots", th_cli(), f);
+    cr_assert_eq(rc, 3, "%s", out);
+    cr_assert(strstr(out, "--set emit.count:1:1"), "%s", out);
+    free(out);
+    rc = th_sh(&out, "%s validate %s --set emt.count=3", th_cli(), f);
+    cr_assert_eq(rc, 3, "%s", out);
+    cr_assert(strstr(out, "did you mean 'emit'"), "%s", out);
+    free(out);
+    free(f);
+}
+
+Test(graph, usage_errors_exit_2)
+{
+    char *out;
+    cr_assert_eq(th_sh(&out, "%s run", th_cli()), 2, "%s", out);
+    free(out);
+    cr_assert_eq(th_sh(&out, "%s frobnicate", th_cli()), 2, "%s", out);
+    free(out);
+    cr_assert_eq(th_sh(&out, "%s run x.yaml --bogus", th_cli()), 2, "%s", out);
+    free(out);
+    cr_assert_eq(th_sh(&out, "%s run --help", th_cli()), 0, "%s", out);
+    cr_assert(strstr(out, "--force NODE"), "%s", out);
+    free(out);
+}
+
+Test(graph, dot_output)
+{
+    char *f = th_write(dir, "ok.yaml", chain);
+    char *out;
+    int rc = th_sh(&out, "%s graph %s", th_cli(), f);
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert(strstr(out, "digraph \"chain\""), "%s", out);
+    cr_assert(strstr(out, "\"emit\" -> \"copy\""), "%s", out);
+    cr_assert(strstr(out, "\"copy\" -> \"copy2\""), "%s", out);
+    free(out);
+    free(f);
+}
+
+/* Reads the status of `node` from <workdir>/latest/lock.json. */
+static char *status_of(const char *wd, const char *node)
+{
+    char *out;
+    th_sh(&out, "python3 -c \"import json,sys; print(json.load(open('%s/latest/lock.json'))['nodes']['%s']['status'])\"",
+          wd, node);
+    out[strcspn(out, "\n")] = '\0';
+    return out;
+}
+
+static void expect_status(const char *wd, const char *node, const char *want)
+{
+    char *s = status_of(wd, node);
+    cr_assert_str_eq(s, want, "node %s", node);
+    free(s);
+}
+
+Test(graph, cache_skips_unchanged_and_reruns_downstream)
+{
+    char *f = th_write(dir, "chain.yaml", chain);
+    char wd[4200];
+    snprintf(wd, sizeof wd, "%s/work", dir);
+    char *out;
+    int rc = th_sh(&out, "%s run %s --workdir %s --plain", th_cli(), f, wd);
+    cr_assert_eq(rc, 0, "%s", out);
+    free(out);
+    expect_status(wd, "emit", "ran");
+    expect_status(wd, "copy2", "ran");
+    char *first = NULL;
+    th_sh(&first, "cat %s/latest/nodes/copy2/items/item0002.txt", wd);
+    cr_assert(strstr(first, "pepper") && strstr(first, "copied") && strstr(first, "again"), "%s", first);
+
+    rc = th_sh(&out, "%s run %s --workdir %s --plain", th_cli(), f, wd);
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert(strstr(out, "0 nodes ran, 3 from cache"), "%s", out);
+    free(out);
+    expect_status(wd, "emit", "cached");
+    expect_status(wd, "copy", "cached");
+    expect_status(wd, "copy2", "cached");
+
+    /* Changing the middle node reruns it and what follows, not what precedes. */
+    rc = th_sh(&out, "%s run %s --workdir %s --plain --set copy.suffix=changed", th_cli(), f, wd);
+    cr_assert_eq(rc, 0, "%s", out);
+    free(out);
+    expect_status(wd, "emit", "cached");
+    expect_status(wd, "copy", "ran");
+    expect_status(wd, "copy2", "ran");
+    char *second;
+    th_sh(&second, "cat %s/latest/nodes/copy2/items/item0002.txt", wd);
+    cr_assert(strstr(second, "changed"), "%s", second);
+
+    /* Going back finds the old entries still in the cache. */
+    rc = th_sh(&out, "%s run %s --workdir %s --plain", th_cli(), f, wd);
+    cr_assert_eq(rc, 0, "%s", out);
+    free(out);
+    expect_status(wd, "copy", "cached");
+    char *third;
+    th_sh(&third, "cat %s/latest/nodes/copy2/items/item0002.txt", wd);
+    cr_assert_str_eq(first, third);
+
+    /* --force reruns the node and everything downstream. */
+    rc = th_sh(&out, "%s run %s --workdir %s --plain --force copy", th_cli(), f, wd);
+    cr_assert_eq(rc, 0, "%s", out);
+    free(out);
+    expect_status(wd, "emit", "cached");
+    expect_status(wd, "copy", "ran");
+    expect_status(wd, "copy2", "ran");
+
+    /* The run folder has the resolved config and the manifest. */
+    char *yaml = NULL;
+    th_sh(&yaml, "cat %s/latest/resolved.yaml && cat %s/latest/nodes/copy/items/manifest.jsonl", wd, wd);
+    cr_assert(strstr(yaml, "pepper"), "%s", yaml);
+    cr_assert(strstr(yaml, "\"id\":\"item0000\""), "%s", yaml);
+    free(yaml);
+    free(first);
+    free(second);
+    free(third);
+    free(f);
+}
+
+Test(graph, seed_changes_outputs_and_node_ids_separate_seeds)
+{
+    char *f = th_write(dir, "chain.yaml", chain);
+    char *out, *a, *b, *c;
+    th_sh(&out, "%s run %s --workdir %s/w1 --plain && %s run %s --workdir %s/w2 --plain --set seed=8", th_cli(), f,
+          dir, th_cli(), f, dir);
+    free(out);
+    th_sh(&a, "cat %s/w1/latest/nodes/emit/items/item0000.txt", dir);
+    th_sh(&b, "cat %s/w2/latest/nodes/emit/items/item0000.txt", dir);
+    cr_assert_str_neq(a, b);
+    th_sh(&out, "%s run %s --workdir %s/w3 --plain", th_cli(), f, dir);
+    free(out);
+    th_sh(&c, "cat %s/w3/latest/nodes/emit/items/item0000.txt", dir);
+    cr_assert_str_eq(a, c, "same seed, same output");
+    free(a);
+    free(b);
+    free(c);
+    free(f);
+}
+
+Test(graph, failing_node_reports_location_and_skips_downstream)
+{
+    char *f = th_write(dir, "fail.yaml",
+                       "nodes:\n  a: {use: test.emit}\n  b:\n    use: test.fail\n    inputs: {items: a}\n"
+                       "  c:\n    use: test.copy\n    inputs: {items: b}\n");
+    char *out;
+    int rc = th_sh(&out, "%s run %s --workdir %s/w --plain", th_cli(), f, dir);
+    cr_assert_eq(rc, 1, "%s", out);
+    cr_assert(strstr(out, "node 'b' (test.fail) at"), "%s", out);
+    cr_assert(strstr(out, "fail.yaml:4:5"), "%s", out);
+    cr_assert(strstr(out, "failed on purpose"), "%s", out);
+    free(out);
+    char wd[4200];
+    snprintf(wd, sizeof wd, "%s/w", dir);
+    expect_status(wd, "b", "failed");
+    expect_status(wd, "c", "skipped");
+    th_sh(&out, "ls -a %s/w/cache/b", dir);
+    cr_assert(!strstr(out, ".tmp-"), "a failed node leaves no build folder: %s", out);
+    free(out);
+    free(f);
+}
+
+Test(graph, kill_9_mid_node_leaves_nothing_complete)
+{
+    char *f = th_write(dir, "slow.yaml",
+                       "nodes:\n  a:\n    use: test.emit\n    params: {count: 40}\n"
+                       "  s:\n    use: test.slow\n    params: {ms: 50}\n    inputs: {items: a}\n");
+    char *out;
+    /* Start, let the slow node get going, kill -9. */
+    int rc = th_sh(&out, "%s run %s --workdir %s/w --plain & pid=$!; sleep 1; kill -9 $pid; wait $pid; exit 0",
+                   th_cli(), f, dir);
+    free(out);
+    th_sh(&out, "ls -a %s/w/cache/s", dir);
+    cr_assert(strstr(out, ".tmp-"), "the kill should have caught the node mid-way: %s", out);
+    char *sep = strstr(out, "\n");
+    (void)sep;
+    free(out);
+    /* No final entry exists for the slow node. */
+    th_sh(&out, "ls %s/w/cache/s | grep -v '^\\.' | wc -l", dir);
+    cr_assert_eq(atoi(out), 0, "a killed node must not look complete");
+    free(out);
+    rc = th_sh(&out, "%s run %s --workdir %s/w --plain", th_cli(), f, dir);
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert(strstr(out, "removing unfinished output"), "%s", out);
+    free(out);
+    th_sh(&out, "ls %s/w/latest/nodes/s/items/ | grep -c txt; ls -a %s/w/cache/s | grep -c tmp", dir, dir);
+    cr_assert(strstr(out, "40\n0"), "all 40 items, no leftovers: %s", out);
+    free(out);
+    free(f);
+}
+
+Test(graph, ctrl_c_cleans_up_and_exits_130)
+{
+    char *f = th_write(dir, "slow.yaml",
+                       "nodes:\n  a:\n    use: test.emit\n    params: {count: 40}\n"
+                       "  s:\n    use: test.slow\n    params: {ms: 50}\n    inputs: {items: a}\n");
+    char *out;
+    int rc = th_sh(&out, "%s run %s --workdir %s/w --plain & pid=$!; sleep 1; kill -INT $pid; wait $pid", th_cli(),
+                   f, dir);
+    cr_assert_eq(rc, 130, "%s", out);
+    cr_assert(strstr(out, "interrupted"), "%s", out);
+    free(out);
+    th_sh(&out, "ls -a %s/w/cache/s", dir);
+    cr_assert(!strstr(out, ".tmp-"), "Ctrl-C removes the partial output: %s", out);
+    free(out);
+    free(f);
+}
+
+Test(graph, concurrent_runs_refused)
+{
+    char *f = th_write(dir, "slow.yaml",
+                       "nodes:\n  a:\n    use: test.emit\n    params: {count: 20}\n"
+                       "  s:\n    use: test.slow\n    params: {ms: 50}\n    inputs: {items: a}\n");
+    char *out;
+    int rc = th_sh(&out, "%s run %s --workdir %s/w --plain >/dev/null 2>&1 & sleep 0.5; %s run %s --workdir %s/w; "
+                   "r=$?; wait; exit $r", th_cli(), f, dir, th_cli(), f, dir);
+    cr_assert_eq(rc, 4, "%s", out);
+    cr_assert(strstr(out, "another aigtatt run is using"), "%s", out);
+    free(out);
+    free(f);
+}
