@@ -41,8 +41,14 @@ aigtatt_cfg *aigtatt_cfg_clone(const aigtatt_cfg *node);
 
 /** Replaces (or adds) `key` in mapping `map` with `value`, which becomes
  *  owned by map's root (value must be a root from a load function or
- *  aigtatt_cfg_clone; its file name is kept alive). 0 or a status. */
+ *  aigtatt_cfg_clone; its file name is kept alive). 0 or a status. Like
+ *  jansson's *_set_new, it takes `value` even on failure (map not a mapping,
+ *  no memory) and frees it then. The key's location becomes the value's, so
+ *  errors about a --set key name the --set text. */
 int aigtatt_cfg_map_set(aigtatt_cfg *map, const char *key, aigtatt_cfg *value);
+/** Non-zero if the trees have the same shape, keys, scalar texts and quoted
+ *  flags (locations are ignored). Two NULLs are equal. */
+int aigtatt_cfg_equal(const aigtatt_cfg *a, const aigtatt_cfg *b);
 
 /* Accessors with the semantics of the host table functions. */
 aigtatt_cfg_type aigtatt_cfg_type_of(const aigtatt_cfg *c);
@@ -59,5 +65,18 @@ const char *aigtatt_cfg_key_where(const aigtatt_cfg *c, size_t i, char *buf, siz
  *  scalars quoted where needed so it reads back identically). For the
  *  resolved config written into the run folder. */
 char *aigtatt_cfg_to_yaml(const aigtatt_cfg *c);
+
+/* For config/ itself (the loader builds trees with these). File names are
+ * reference counted so that nodes grafted from another text keep theirs
+ * alive without a pointer to their root. */
+
+/** A new counted file name (one reference, the caller's); NULL on OOM. */
+const char *aigtatt_cfg_name_new(const char *name);
+/** Drops one reference to a name from aigtatt_cfg_name_new(). */
+void aigtatt_cfg_name_release(const char *file);
+/** A zeroed node of `type` at file:line:col taking a reference on `file`
+ *  (a counted name); a SCALAR gets a copy of `scalar`. NULL on OOM. */
+aigtatt_cfg *aigtatt_cfg_node_new(aigtatt_cfg_type type, const char *file, int line, int col,
+                                  const char *scalar, size_t scalar_len);
 
 #endif
