@@ -78,6 +78,28 @@ static int h_set_path(const aigtatt_set *set, size_t i, char *buf, size_t size)
     return AIGTATT_OK;
 }
 
+/* Plugins write <identity>/<file>; creating the folders here saves every
+ * plugin the same mkdir loop. */
+static int make_parent(const char *path)
+{
+    char *dir = aigtatt_path_dirname(path);
+    int rc = dir ? aigtatt_mkdirs(dir) : AIGTATT_ERR_NOMEM;
+    free(dir);
+    return rc;
+}
+
+static int h_image_save(const aigtatt_image *img, const char *path, int quality)
+{
+    int rc = make_parent(path);
+    return rc ? rc : aigtatt_image_save(img, path, quality);
+}
+
+static int h_write_file(const char *path, const void *data, size_t size)
+{
+    int rc = make_parent(path);
+    return rc ? rc : aigtatt_write_file_atomic(path, data, size);
+}
+
 static size_t h_set_count(const aigtatt_set *set) { return set ? set->n : 0; }
 
 static const aigtatt_record *h_set_record(const aigtatt_set *set, size_t i)
@@ -135,8 +157,8 @@ static const aigtatt_host host_table = {
     .image_new = aigtatt_image_new,
     .image_free = aigtatt_image_free,
     .image_load = aigtatt_image_load,
-    .image_save = aigtatt_image_save,
-    .write_file = aigtatt_write_file_atomic,
+    .image_save = h_image_save,
+    .write_file = h_write_file,
 
     .run_node_id = aigtatt_run_node_id,
     .run_seed = aigtatt_run_seed,

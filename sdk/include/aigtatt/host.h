@@ -194,9 +194,11 @@ typedef struct aigtatt_host {
                       aigtatt_image **out);
     /** Encodes by extension (.png, .jpg/.jpeg; `quality` 1..100 for JPEG,
      *  ignored for PNG) to a temporary name, then renames it into place, so
-     *  `path` is either absent or complete. */
+     *  `path` is either absent or complete. Missing parent folders are
+     *  created. */
     int (*image_save)(const aigtatt_image *img, const char *path, int quality);
-    /** Writes `size` bytes to `path` atomically (temporary name + rename). */
+    /** Writes `size` bytes to `path` atomically (temporary name + rename),
+     *  creating missing parent folders. */
     int (*write_file)(const char *path, const void *data, size_t size);
 
     /* ---- the running node ------------------------------------------ */
