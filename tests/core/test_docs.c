@@ -1,6 +1,7 @@
 /* docs/yaml-reference.md's component section must be exactly what the
  * built plugins declare (`aigtatt plugins reference`), so it cannot drift. */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
