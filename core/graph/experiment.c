@@ -614,7 +614,8 @@ int aigtatt_experiment_keys(aigtatt_experiment *e)
         aigtatt_sha256_field(h, json);
         aigtatt_sha256_field(h, seed);
         /* Sorted by port so that reordering `inputs:` keeps the key. */
-        qsort(n->inputs, n->n_inputs, sizeof *n->inputs, cmp_inputs);
+        if (n->n_inputs > 1)
+            qsort(n->inputs, n->n_inputs, sizeof *n->inputs, cmp_inputs);
         for (size_t i = 0; i < n->n_inputs; i++) {
             aigtatt_sha256_field(h, n->inputs[i].port);
             aigtatt_sha256_field(h, e->nodes[n->inputs[i].node_index].key);
