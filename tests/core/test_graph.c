@@ -351,3 +351,22 @@ Test(graph, concurrent_runs_refused)
     free(out);
     free(f);
 }
+
+Test(graph, progress_bar_on_terminal_lines_otherwise)
+{
+    char *f = th_write(dir, "slow.yaml",
+                       "nodes:\n  a:\n    use: test.emit\n    params: {count: 12}\n"
+                       "  s:\n    use: test.slow\n    params: {ms: 30}\n    inputs: {items: a}\n");
+    char *out;
+    /* script(1) gives the CLI a pseudo-terminal. */
+    int rc = th_sh(&out, "cd %s && script -qec '%s run %s --workdir %s/t' /dev/null", dir, th_cli(), f, dir);
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert(strstr(out, "\r\033[Kcopying [") && strstr(out, "/12 ") && strstr(out, "ETA "), "no bar: %s", out);
+    free(out);
+    rc = th_sh(&out, "%s run %s --workdir %s/p --force s", th_cli(), f, dir);
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert_null(strstr(out, "\033[K"), "escape codes in a pipe: %s", out);
+    cr_assert(strstr(out, "copying 12/12"), "%s", out);
+    free(out);
+    free(f);
+}
