@@ -37,7 +37,7 @@ int usage_error(const char *cmd, const char *fmt, ...)
     va_start(ap, fmt);
     fprintf(stderr, "aigtatt%s%s: ", cmd ? " " : "", cmd ? cmd : "");
     vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\n(see `aigtatt %s--help`)\n", cmd ? cmd : "");
+    fprintf(stderr, "\n(see `aigtatt %s%s--help`)\n", cmd ? cmd : "", cmd ? " " : "");
     va_end(ap);
     return EXIT_USAGE;
 }

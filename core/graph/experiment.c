@@ -586,6 +586,62 @@ long aigtatt_experiment_find(const aigtatt_experiment *e, const char *id)
     return -1;
 }
 
+typedef struct uses_list {
+    char **names;
+    size_t n, cap;
+    int oom;
+} uses_list;
+
+static void uses_add(void *ctx, const char *name)
+{
+    uses_list *u = ctx;
+    if (u->oom || !name)
+        return;
+    for (size_t i = 0; i < u->n; i++)
+        if (!strcmp(u->names[i], name))
+            return;
+    if (u->n == u->cap) {
+        size_t cap = u->cap ? u->cap * 2 : 8;
+        char **nn = realloc(u->names, cap * sizeof *nn);
+        if (!nn) {
+            u->oom = 1;
+            return;
+        }
+        u->names = nn;
+        u->cap = cap;
+    }
+    if (!(u->names[u->n] = strdup(name)))
+        u->oom = 1;
+    else
+        u->n++;
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* Building blocks the node looks up (augment ops, ...) are part of its key:
+ * a new version of an op must rerun the node that uses it. */
+static int hash_uses(aigtatt_sha256 *h, const aigtatt_node *n)
+{
+    if (!n->comp->node.uses)
+        return AIGTATT_OK;
+    uses_list u = {0};
+    n->comp->node.uses(n->params, uses_add, &u);
+    if (u.n > 1)
+        qsort(u.names, u.n, sizeof *u.names, cmp_str);
+    for (size_t i = 0; i < u.n; i++) {
+        const aigtatt_component *c = aigtatt_registry_find(u.names[i]);
+        aigtatt_sha256_field(h, u.names[i]);
+        aigtatt_sha256_field(h, c ? c->desc.version : "(missing)");
+        free(u.names[i]);
+    }
+    free(u.names);
+    if (u.oom) {
+        aigtatt_set_error("out of memory");
+        return AIGTATT_ERR_NOMEM;
+    }
+    return AIGTATT_OK;
+}
+
 static int cmp_inputs(const void *a, const void *b)
 {
     return strcmp(((const aigtatt_input_ref *)a)->port, ((const aigtatt_input_ref *)b)->port);
@@ -613,6 +669,12 @@ int aigtatt_experiment_keys(aigtatt_experiment *e)
         aigtatt_sha256_field(h, n->comp->desc.version);
         aigtatt_sha256_field(h, json);
         aigtatt_sha256_field(h, seed);
+        if (hash_uses(h, n) != AIGTATT_OK) {
+            char dummy[65];
+            aigtatt_sha256_hex(h, dummy);
+            free(json);
+            return AIGTATT_ERR_NOMEM;
+        }
         /* Sorted by port so that reordering `inputs:` keeps the key. */
         if (n->n_inputs > 1)
             qsort(n->inputs, n->n_inputs, sizeof *n->inputs, cmp_inputs);

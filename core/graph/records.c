@@ -296,16 +296,32 @@ int aigtatt_set_writer_finish(aigtatt_set_writer *w)
         put(o, "text", r->text);
         put(o, "source", r->source);
         put(o, "split", r->split);
-        if (r->meta_json)
-            json_object_set_new(o, "meta", json_loads(r->meta_json, 0, NULL));
         char *line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
         json_decref(o);
         if (!line) {
             rc = AIGTATT_ERR_NOMEM;
             break;
         }
-        aigtatt_buf_puts(&b, line);
-        aigtatt_buf_puts(&b, "\n");
+        if (r->meta_json) {
+            /* The plugin's own text (validated as an object when added), so
+             * numbers keep the digits it chose; only line breaks, which JSONL
+             * cannot hold, make it go through jansson again. */
+            char *meta = NULL;
+            if (strpbrk(r->meta_json, "\r\n")) {
+                json_t *m = json_loads(r->meta_json, 0, NULL);
+                meta = m ? json_dumps(m, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII) : NULL;
+                json_decref(m);
+            }
+            line[strlen(line) - 1] = '\0'; /* drop the closing brace */
+            aigtatt_buf_puts(&b, line);
+            aigtatt_buf_puts(&b, strlen(line) > 1 ? ",\"meta\":" : "\"meta\":");
+            aigtatt_buf_puts(&b, meta ? meta : r->meta_json);
+            aigtatt_buf_puts(&b, "}\n");
+            free(meta);
+        } else {
+            aigtatt_buf_puts(&b, line);
+            aigtatt_buf_puts(&b, "\n");
+        }
         free(line);
     }
     if (rc == AIGTATT_OK && b.failed)

@@ -46,8 +46,10 @@ static const aigtatt_component_desc *h_find_component(aigtatt_kind kind, const c
     const aigtatt_component *c = aigtatt_registry_find(name);
     if (!c || (kind && c->desc.kind != kind))
         return NULL;
-    /* The host's own copy: zero-extended, and params/ports normalised to
-     * this host's struct sizes, which params_parse expects. */
+    /* The host's zero-extended copy of the descriptor. Its params/ports
+     * still point at the plugin's arrays, with the plugin's element sizes
+     * in param_desc_size/port_desc_size; params_parse reads them by that
+     * stride. */
     return &c->desc;
 }
 

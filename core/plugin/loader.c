@@ -21,7 +21,7 @@
  * When fields are appended, these stay at the 1.0 sizes. */
 #define MIN_PLUGIN_DESC_SIZE sizeof(aigtatt_plugin_desc)
 #define MIN_COMPONENT_DESC_SIZE sizeof(aigtatt_component_desc)
-#define MIN_NODE_VTABLE_SIZE sizeof(aigtatt_node_vtable)
+#define MIN_NODE_VTABLE_SIZE offsetof(aigtatt_node_vtable, uses)
 #define MIN_PARAM_DESC_SIZE sizeof(aigtatt_param_desc)
 #define MIN_PORT_DESC_SIZE sizeof(aigtatt_port_desc)
 #define MAX_ITEMS 4096 /* components, params or ports in one list */

@@ -370,3 +370,30 @@ Test(graph, progress_bar_on_terminal_lines_otherwise)
     free(out);
     free(f);
 }
+
+Test(graph, new_version_of_a_used_building_block_reruns_the_node)
+{
+    char *f = th_write(dir, "uses.yaml",
+                       "nodes:\n  a: {use: test.emit}\n"
+                       "  b:\n    use: test.copy\n    params: {uses: extra.emit}\n    inputs: {items: a}\n");
+    const char *fx = th_env("AIGTATT_FIXTURE_DIR");
+    char wd[4200];
+    snprintf(wd, sizeof wd, "%s/w", dir);
+    char *out;
+    int rc = th_sh(&out, "AIGTATT_PLUGIN_PATH=%s/good:%s/extra_v1 %s run %s --workdir %s --plain", fx, fx,
+                   th_env("AIGTATT_BIN"), f, wd);
+    cr_assert_eq(rc, 0, "%s", out);
+    free(out);
+    rc = th_sh(&out, "AIGTATT_PLUGIN_PATH=%s/good:%s/extra_v1 %s run %s --workdir %s --plain", fx, fx,
+               th_env("AIGTATT_BIN"), f, wd);
+    cr_assert_eq(rc, 0, "%s", out);
+    free(out);
+    expect_status(wd, "b", "cached");
+    rc = th_sh(&out, "AIGTATT_PLUGIN_PATH=%s/good:%s/extra_v2 %s run %s --workdir %s --plain", fx, fx,
+               th_env("AIGTATT_BIN"), f, wd);
+    cr_assert_eq(rc, 0, "%s", out);
+    free(out);
+    expect_status(wd, "a", "cached");
+    expect_status(wd, "b", "ran");
+    free(f);
+}

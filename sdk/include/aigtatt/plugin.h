@@ -61,6 +61,13 @@ typedef struct aigtatt_node_vtable {
      *  them visible atomically only after run() returns AIGTATT_OK. Long
      *  loops should poll aigtatt_host.cancelled(). Never exit or abort. */
     int (*run)(struct aigtatt_run *run);
+    /** Optional: reports, by calling add(ctx, name) once per name, every
+     *  building-block component (augment op, backbone, loss, ...) the node
+     *  will look up for these parameters. The core puts their versions into
+     *  the node's cache key, so a changed op reruns the node. Names that are
+     *  not loaded are keyed as missing (check() should have refused them).
+     *  `params` is borrowed for the call. */
+    void (*uses)(const struct aigtatt_params *params, void (*add)(void *ctx, const char *component), void *ctx);
 } aigtatt_node_vtable;
 
 /** Describes one component. Fields are only ever appended; the host copies
