@@ -1,0 +1,299 @@
+/* Degradation ops: what a phone camera, a compressor or the world does to
+ * a picture of a tattoo. Sizes in pixels refer to the image as handed in
+ * (512 to 1024 pixels a side in the shipped configs). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "ao.h"
+
+/* ---- gaussian_blur --------------------------------------------------------- */
+
+static int gblur_check(const aigtatt_params *p) { return ao_check_range(p, "min_sigma", "max_sigma"); }
+
+static int gaussian_blur_apply(const aigtatt_params *p, aigtatt_rng *rng, const aigtatt_image *in,
+                               aigtatt_image **out, char *js, size_t jn)
+{
+    double s = ao_uniform(rng, AO_F(p, "min_sigma"), AO_F(p, "max_sigma"));
+    ao_json j;
+    ao_json_begin(&j, js, jn);
+    ao_json_num(&j, "sigma", s);
+    int rc = ao_json_end(&j);
+    return rc ? rc : ao_blur_image(in, s, out);
+}
+
+static const aigtatt_param_desc gaussian_blur_params[] = {
+    AO_FLOAT("min_sigma", "0.3", 0, 50, "Smallest blur radius (Gaussian sigma) in pixels."),
+    AO_FLOAT("max_sigma", "2", 0, 50, "Largest sigma; uniform in [min_sigma, max_sigma]."),
+    AO_END};
+
+AO_DEFINE_OP(gaussian_blur, "Out-of-focus blur",
+             "Separable Gaussian blur with mirrored borders. Samples `sigma` in pixels.", gaussian_blur_params,
+             gblur_check, gaussian_blur_apply);
+
+/* ---- motion_blur ------------------------------------------------------------ */
+
+static int mblur_check(const aigtatt_params *p) { return ao_check_range(p, "min_len", "max_len"); }
+
+static int motion_blur_apply(const aigtatt_params *p, aigtatt_rng *rng, const aigtatt_image *in,
+                             aigtatt_image **out, char *js, size_t jn)
+{
+    double len = ao_uniform(rng, AO_F(p, "min_len"), AO_F(p, "max_len"));
+    double ang = ao_uniform(rng, 0, 180);
+    ao_json j;
+    ao_json_begin(&j, js, jn);
+    ao_json_num(&j, "length", len);
+    ao_json_num(&j, "angle_deg", ang);
+    int rc = ao_json_end(&j);
+    if (rc)
+        return rc;
+    aigtatt_image *o = ao_new_like(in);
+    if (!o)
+        return AIGTATT_ERR_NOMEM;
+    /* A straight streak: the mean of samples one pixel apart along it. */
+    int n = (int)ceil(len);
+    if (n < 1)
+        n = 1;
+    const double dx = cos(ang * M_PI / 180), dy = sin(ang * M_PI / 180);
+    const int c = in->channels;
+    ao_fill f = {AO_REFLECT, {0, 0, 0, 0}};
+    for (int y = 0; y < in->height; y++)
+        for (int x = 0; x < in->width; x++) {
+            double acc[4] = {0, 0, 0, 0};
+            for (int i = 0; i < n; i++) {
+                double t = n == 1 ? 0 : (i / (double)(n - 1) - 0.5) * len;
+                uint8_t px[4];
+                ao_sample(in, x + 0.5 + t * dx, y + 0.5 + t * dy, &f, px);
+                for (int k = 0; k < c; k++)
+                    acc[k] += px[k];
+            }
+            uint8_t *d = ao_px(o, x, y);
+            for (int k = 0; k < c; k++)
+                d[k] = ao_clamp_u8(acc[k] / n);
+        }
+    *out = o;
+    return AIGTATT_OK;
+}
+
+static const aigtatt_param_desc motion_blur_params[] = {
+    AO_FLOAT("min_len", "3", 0, 200, "Shortest streak in pixels."),
+    AO_FLOAT("max_len", "12", 0, 200, "Longest streak; uniform in [min_len, max_len], at a uniform angle."),
+    AO_END};
+
+AO_DEFINE_OP(motion_blur, "Camera-shake streak",
+             "Averages along a straight line. Samples `length` in pixels and `angle_deg`.", motion_blur_params,
+             mblur_check, motion_blur_apply);
+
+/* ---- noise ----------------------------------------------------------------------- */
+
+/* Adds zero-mean Gaussian noise whose deviation at value v is
+ * sqrt(shot^2 * v/255 + read^2); `chroma` of the variance is drawn per
+ * channel, the rest is shared (luminance noise). */
+static int add_noise(const aigtatt_image *in, aigtatt_rng *rng, double shot, double read, double chroma,
+                     aigtatt_image **out)
+{
+    aigtatt_image *o = ao_new_like(in);
+    if (!o)
+        return AIGTATT_ERR_NOMEM;
+    const int c = in->channels, cc = c == 4 ? 3 : c;
+    const double wc = sqrt(chroma), ws = sqrt(1 - chroma);
+    for (int y = 0; y < in->height; y++) {
+        const uint8_t *s = ao_px(in, 0, y);
+        uint8_t *d = ao_px(o, 0, y);
+        for (int x = 0; x < in->width; x++, s += c, d += c) {
+            double shared = ws > 0 ? ao_host->rng_normal(rng) : 0;
+            for (int k = 0; k < c; k++) {
+                if (k >= cc) {
+                    d[k] = s[k];
+                    continue;
+                }
+                double sd = sqrt(shot * shot * s[k] / 255.0 + read * read);
+                double n = wc > 0 ? wc * ao_host->rng_normal(rng) : 0;
+                d[k] = ao_clamp_u8(s[k] + sd * (n + ws * shared));
+            }
+        }
+    }
+    *out = o;
+    return AIGTATT_OK;
+}
+
+static int gnoise_check(const aigtatt_params *p) { return ao_check_range(p, "min_sigma", "max_sigma"); }
+
+static int gaussian_noise_apply(const aigtatt_params *p, aigtatt_rng *rng, const aigtatt_image *in,
+                                aigtatt_image **out, char *js, size_t jn)
+{
+    double s = ao_uniform(rng, AO_F(p, "min_sigma"), AO_F(p, "max_sigma"));
+    int per_channel = AO_B(p, "per_channel");
+    ao_json j;
+    ao_json_begin(&j, js, jn);
+    ao_json_num(&j, "sigma", s);
+    int rc = ao_json_end(&j);
+    return rc ? rc : add_noise(in, rng, 0, s, per_channel ? 1.0 : 0.0, out);
+}
+
+static const aigtatt_param_desc gaussian_noise_params[] = {
+    AO_FLOAT("min_sigma", "2", 0, 128, "Smallest noise deviation, in grey levels (0..255)."),
+    AO_FLOAT("max_sigma", "10", 0, 128, "Largest deviation; uniform in [min_sigma, max_sigma]."),
+    AO_BOOL("per_channel", "true", "Independent noise per colour channel (true) or one grey noise for all."),
+    AO_END};
+
+AO_DEFINE_OP(gaussian_noise, "Additive Gaussian noise", "Samples `sigma` in grey levels.", gaussian_noise_params,
+             gnoise_check, gaussian_noise_apply);
+
+static int sensor_noise_apply(const aigtatt_params *p, aigtatt_rng *rng, const aigtatt_image *in,
+                              aigtatt_image **out, char *js, size_t jn)
+{
+    double shot = ao_uniform(rng, 0, AO_F(p, "max_shot"));
+    double read = ao_uniform(rng, 0, AO_F(p, "max_read"));
+    double chroma = AO_F(p, "chroma");
+    ao_json j;
+    ao_json_begin(&j, js, jn);
+    ao_json_num(&j, "shot", shot);
+    ao_json_num(&j, "read", read);
+    int rc = ao_json_end(&j);
+    return rc ? rc : add_noise(in, rng, shot, read, chroma, out);
+}
+
+static const aigtatt_param_desc sensor_noise_params[] = {
+    AO_FLOAT("max_shot", "12", 0, 128, "Largest photon (shot) noise deviation at full white, in grey levels; "
+                                       "it grows with the square root of brightness."),
+    AO_FLOAT("max_read", "4", 0, 128, "Largest signal-independent (read) noise deviation, in grey levels."),
+    AO_FLOAT("chroma", "0.4", 0, 1, "Share of the noise variance that differs per channel (colour speckle); "
+                                    "the rest is grey."),
+    AO_END};
+
+AO_DEFINE_OP(sensor_noise, "Camera sensor noise (shot + read)",
+             "Poisson-Gaussian noise: dim areas are cleaner in absolute terms, bright ones noisier, as on a "
+             "phone sensor. Samples `shot` and `read`, each uniform from 0 to its maximum.",
+             sensor_noise_params, NULL, sensor_noise_apply);
+
+/* ---- downscale ------------------------------------------------------------------ */
+
+static int downscale_check(const aigtatt_params *p) { return ao_check_range(p, "min_factor", "max_factor"); }
+
+static int downscale_apply(const aigtatt_params *p, aigtatt_rng *rng, const aigtatt_image *in,
+                           aigtatt_image **out, char *js, size_t jn)
+{
+    double f = ao_uniform(rng, AO_F(p, "min_factor"), AO_F(p, "max_factor"));
+    const char *interp = AO_S(p, "interp");
+    int nearest = !strcmp(interp, "nearest");
+    if (!strcmp(interp, "random"))
+        nearest = ao_host->rng_uniform(rng) < 0.5;
+    int w = (int)lround(in->width * f), h = (int)lround(in->height * f);
+    w = w < 1 ? 1 : w;
+    h = h < 1 ? 1 : h;
+    ao_json j;
+    ao_json_begin(&j, js, jn);
+    ao_json_num(&j, "factor", f);
+    ao_json_str(&j, "interp", nearest ? "nearest" : "bilinear");
+    int rc = ao_json_end(&j);
+    if (rc)
+        return rc;
+    aigtatt_image *small = ao_resize_area(in, w, h);
+    if (!small)
+        return AIGTATT_ERR_NOMEM;
+    aigtatt_image *o;
+    if (nearest) {
+        o = ao_new_like(in);
+        for (int y = 0; o && y < in->height; y++)
+            for (int x = 0; x < in->width; x++) {
+                int sx = (int)((x + 0.5) * w / in->width), sy = (int)((y + 0.5) * h / in->height);
+                memcpy(ao_px(o, x, y), ao_px(small, sx, sy), (size_t)in->channels);
+            }
+    } else {
+        o = ao_resize_bilinear(small, in->width, in->height);
+    }
+    ao_host->image_free(small);
+    if (!o)
+        return AIGTATT_ERR_NOMEM;
+    *out = o;
+    return AIGTATT_OK;
+}
+
+static const aigtatt_param_desc downscale_params[] = {
+    AO_FLOAT("min_factor", "0.25", 0.01, 1, "Smallest intermediate size as a fraction of the original."),
+    AO_FLOAT("max_factor", "0.75", 0.01, 1, "Largest intermediate size; uniform in [min_factor, max_factor]."),
+    AO_ENUM("interp", "bilinear", "bilinear|nearest|random", "How the small image is enlarged again."),
+    AO_END};
+
+AO_DEFINE_OP(downscale, "Loses resolution: shrink, then enlarge back",
+             "A far-away or low-resolution capture at the original size. Samples `factor` and `interp`.",
+             downscale_params, downscale_check, downscale_apply);
+
+/* ---- occlusion ------------------------------------------------------------------- */
+
+static int occlusion_check(const aigtatt_params *p)
+{
+    int rc = ao_check_range(p, "min_area", "max_area");
+    return rc ? rc : ao_check_range(p, "min_count", "max_count");
+}
+
+static int occlusion_apply(const aigtatt_params *p, aigtatt_rng *rng, const aigtatt_image *in,
+                           aigtatt_image **out, char *js, size_t jn)
+{
+    int n = (int)ao_int(rng, AO_I(p, "min_count"), AO_I(p, "max_count"));
+    const char *shape_p = AO_S(p, "shape"), *fill_p = AO_S(p, "fill");
+    aigtatt_image *o = ao_new_like(in);
+    if (!o)
+        return AIGTATT_ERR_NOMEM;
+    memcpy(o->data, in->data, (size_t)in->height * in->stride);
+    ao_json j;
+    ao_json_begin(&j, js, jn);
+    ao_json_int(&j, "count", n);
+    const int W = in->width, H = in->height, c = in->channels;
+    for (int i = 0; i < n; i++) {
+        double area = ao_uniform(rng, AO_F(p, "min_area"), AO_F(p, "max_area")) * W * H;
+        double aspect = ao_log_uniform(rng, 1 / 3.0, 3.0);
+        double rw = sqrt(area * aspect), rh = sqrt(area / aspect);
+        double cx = ao_uniform(rng, 0, W), cy = ao_uniform(rng, 0, H);
+        int ellipse = !strcmp(shape_p, "ellipse") || (!strcmp(shape_p, "random") && ao_host->rng_uniform(rng) < 0.5);
+        int noise = !strcmp(fill_p, "noise") || (!strcmp(fill_p, "random") && ao_host->rng_uniform(rng) < 0.5);
+        uint8_t colour[4] = {(uint8_t)ao_int(rng, 0, 255), (uint8_t)ao_int(rng, 0, 255), (uint8_t)ao_int(rng, 0, 255),
+                             255};
+        char key[32];
+#define KEY(name) (snprintf(key, sizeof key, "%s_%d", name, i + 1), key)
+        ao_json_num(&j, KEY("cx"), cx);
+        ao_json_num(&j, KEY("cy"), cy);
+        ao_json_num(&j, KEY("w"), rw);
+        ao_json_num(&j, KEY("h"), rh);
+        ao_json_str(&j, KEY("shape"), ellipse ? "ellipse" : "rect");
+        ao_json_str(&j, KEY("fill"), noise ? "noise" : "colour");
+#undef KEY
+        int x0 = (int)fmax(0, floor(cx - rw / 2)), x1 = (int)fmin(W, ceil(cx + rw / 2));
+        int y0 = (int)fmax(0, floor(cy - rh / 2)), y1 = (int)fmin(H, ceil(cy + rh / 2));
+        for (int y = y0; y < y1; y++)
+            for (int x = x0; x < x1; x++) {
+                if (ellipse) {
+                    double u = (x + 0.5 - cx) / (rw / 2), v = (y + 0.5 - cy) / (rh / 2);
+                    if (u * u + v * v > 1)
+                        continue;
+                }
+                uint8_t *d = ao_px(o, x, y);
+                for (int k = 0; k < c; k++)
+                    d[k] = k == 3 ? d[k] : noise ? (uint8_t)(ao_host->rng_u64(rng) >> 56) : colour[c == 1 ? 0 : k];
+            }
+    }
+    int rc = ao_json_end(&j);
+    if (rc) {
+        ao_host->image_free(o);
+        return rc;
+    }
+    *out = o;
+    return AIGTATT_OK;
+}
+
+static const aigtatt_param_desc occlusion_params[] = {
+    AO_INT("min_count", "1", 0, 16, "Fewest occluders."),
+    AO_INT("max_count", "2", 0, 16, "Most occluders; the count is uniform in [min_count, max_count]."),
+    AO_FLOAT("min_area", "0.02", 0, 1, "Smallest occluder as a fraction of the image area."),
+    AO_FLOAT("max_area", "0.1", 0, 1, "Largest occluder; uniform in [min_area, max_area], aspect log-uniform "
+                                      "in [1/3, 3], centre anywhere in the image."),
+    AO_ENUM("shape", "random", "rect|ellipse|random", "Occluder shape."),
+    AO_ENUM("fill", "random", "colour|noise|random", "A flat random colour (clothing, a sticker) or random "
+                                                     "noise."),
+    AO_END};
+
+AO_DEFINE_OP(occlusion, "Hides parts of the tattoo",
+             "Partial occlusion by clothing, hands, hair or stickers. Samples the count and, per occluder, "
+             "`cx_<i>`, `cy_<i>`, `w_<i>`, `h_<i>`, `shape_<i>` and `fill_<i>`.",
+             occlusion_params, occlusion_check, occlusion_apply);

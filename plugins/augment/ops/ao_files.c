@@ -1,0 +1,109 @@
+/* File helpers of the pipeline node. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "ao_pipe.h"
+
+int ao_safe_name(const char *s)
+{
+    if (!s || !*s || !strcmp(s, ".") || !strcmp(s, "..") || strlen(s) > 200)
+        return 0;
+    for (; *s; s++)
+        if (*s == '/' || *s == '\\' || (unsigned char)*s < 0x20)
+            return 0;
+    return 1;
+}
+
+int ao_mkdir(const char *path)
+{
+    if (mkdir(path, 0755) == 0 || errno == EEXIST)
+        return AIGTATT_OK;
+    ao_host->set_error("cannot create folder %s: %s", path, strerror(errno));
+    return AIGTATT_ERR_IO;
+}
+
+int ao_link_or_copy(const char *from, const char *to)
+{
+    if (link(from, to) == 0)
+        return AIGTATT_OK;
+    FILE *f = fopen(from, "rb");
+    if (!f) {
+        ao_host->set_error("cannot read %s: %s", from, strerror(errno));
+        return AIGTATT_ERR_IO;
+    }
+    char *data = NULL;
+    size_t len = 0, cap = 0;
+    int rc = AIGTATT_OK;
+    for (;;) {
+        if (len == cap) {
+            cap = cap ? cap * 2 : 1 << 16;
+            char *d = realloc(data, cap);
+            if (!d) {
+                rc = AIGTATT_ERR_NOMEM;
+                ao_host->set_error("out of memory copying %s", from);
+                break;
+            }
+            data = d;
+        }
+        size_t got = fread(data + len, 1, cap - len, f);
+        len += got;
+        if (got == 0)
+            break;
+    }
+    if (rc == AIGTATT_OK && ferror(f)) {
+        ao_host->set_error("cannot read %s", from);
+        rc = AIGTATT_ERR_IO;
+    }
+    fclose(f);
+    if (rc == AIGTATT_OK)
+        rc = ao_host->write_file(to, data, len);
+    free(data);
+    return rc;
+}
+
+void ao_ext(const char *path, char *buf, size_t size)
+{
+    const char *slash = strrchr(path, '/'), *dot = strrchr(path, '.');
+    buf[0] = '\0';
+    if (!dot || (slash && dot < slash) || strlen(dot) >= size)
+        return;
+    size_t i = 0;
+    for (; dot[i]; i++)
+        buf[i] = (char)(dot[i] >= 'A' && dot[i] <= 'Z' ? dot[i] - 'A' + 'a' : dot[i]);
+    buf[i] = '\0';
+}
+
+int ao_load_rgb(const char *path, aigtatt_image **out)
+{
+    aigtatt_image *img = NULL;
+    int rc = ao_host->image_load(path, NULL, &img);
+    if (rc)
+        return rc;
+    if (img->channels == 3) {
+        *out = img;
+        return AIGTATT_OK;
+    }
+    aigtatt_image *rgb = ao_host->image_new(img->width, img->height, 3);
+    if (!rgb) {
+        ao_host->image_free(img);
+        return AIGTATT_ERR_NOMEM;
+    }
+    for (int y = 0; y < img->height; y++)
+        for (int x = 0; x < img->width; x++) {
+            const uint8_t *s = ao_px(img, x, y);
+            uint8_t *d = ao_px(rgb, x, y);
+            for (int k = 0; k < 3; k++) {
+                unsigned v = img->channels == 1 ? s[0] : s[k];
+                if (img->channels == 4)
+                    v = (v * s[3] + 255u * (255u - s[3]) + 127u) / 255u;
+                d[k] = (uint8_t)v;
+            }
+        }
+    ao_host->image_free(img);
+    *out = rgb;
+    return AIGTATT_OK;
+}

@@ -1,0 +1,19 @@
+/* The augmentation plugin's descriptor: every op and the pipeline node. */
+#include "ao.h"
+
+const aigtatt_host *ao_host;
+
+static int ao_init(const aigtatt_host *host)
+{
+    ao_host = host;
+    return AIGTATT_OK;
+}
+
+#define AO_REF(n) &ao_##n##_desc,
+static const aigtatt_component_desc *const ao_components[] = {AO_OPS(AO_REF) & ao_pipeline_desc, NULL};
+#undef AO_REF
+
+AIGTATT_PLUGIN_DEFINE(.name = "aigtatt-augment", .version = "0.1.0", .license = "MIT",
+                      .description = "Photo-like variations of tattoo images: geometric, photometric, "
+                                     "degradation and skin ops, and the pipeline node that applies them",
+                      .components = ao_components, .init = ao_init);

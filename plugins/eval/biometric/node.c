@@ -1,0 +1,448 @@
+/* eval.biometric: the evaluation node. Reads embeddings (from an upstream
+ * node's "embeddings" port or a file), runs the verification, closed-set
+ * and open-set protocols and writes metrics.json, the seed's results.csv
+ * and curve CSVs into its "metrics" output. */
+#include <aigtatt/aigtatt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "protocol.h"
+#include "results.h"
+#ifdef BM_HAVE_CAIRO
+#include "report.h"
+#endif
+
+#define BM_VERSION "0.1.0"
+
+static const aigtatt_host *H;
+
+static int bm_init(const aigtatt_host *host)
+{
+    H = host;
+    return AIGTATT_OK;
+}
+
+/* ---- parameters ------------------------------------------------------ */
+
+static int enum_index(const char *v, const char *const *names)
+{
+    for (int i = 0; names[i]; i++)
+        if (v && !strcmp(v, names[i]))
+            return i;
+    return 0;
+}
+
+static const char *const imp_names[] = {"auto", "all", "per_identity", "sample", NULL};
+static const char *const pol_names[] = {"warn", "flip", "error", NULL};
+static const char *const tie_names[] = {"pessimistic", "optimistic", "gallery_order", NULL};
+static const char *const single_names[] = {"error", "skip", "distractor", NULL};
+static const char *const gemm_names[] = {"auto", "builtin", "onednn", NULL};
+
+/* precision_at: a list of positive integers. */
+static int read_pk(const aigtatt_params *p, bm_id_cfg *c)
+{
+    const aigtatt_cfg *l = H->param_cfg(p, "precision_at");
+    size_t n = H->cfg_len(l);
+    if (n > BM_MAX_PK) {
+        H->set_error("precision_at: at most %d values", BM_MAX_PK);
+        return AIGTATT_ERR_INVALID;
+    }
+    c->n_pk = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *s = H->cfg_scalar(H->cfg_at(l, i));
+        char *end;
+        long long k = s ? strtoll(s, &end, 10) : 0;
+        if (!s || *end || k < 1) {
+            char where[128];
+            H->set_error("%s: precision_at items must be integers >= 1",
+                         H->cfg_where(H->cfg_at(l, i), where, sizeof where));
+            return AIGTATT_ERR_INVALID;
+        }
+        c->pk[c->n_pk++] = (size_t)k;
+    }
+    return AIGTATT_OK;
+}
+
+static int bm_check(const aigtatt_params *p)
+{
+    bm_id_cfg c;
+    int rc = read_pk(p, &c);
+    if (rc)
+        return rc;
+    const char *closed = H->param_string(p, "closed_set");
+    if (closed && !strcmp(closed, "roles")) {
+        const char *g = H->param_string(p, "gallery_role"), *q = H->param_string(p, "probe_role");
+        if (!g || !*g || !q || !*q) {
+            H->set_error("closed_set: roles needs gallery_role and probe_role");
+            return AIGTATT_ERR_INVALID;
+        }
+    }
+    const char *gemm = H->param_string(p, "matmul");
+    if (gemm && !strcmp(gemm, "onednn") && !bm_gemm_have_onednn()) {
+        H->set_error("matmul: onednn, but this build of eval.biometric has no oneDNN; use auto or "
+                     "builtin");
+        return AIGTATT_ERR_INVALID;
+    }
+    return AIGTATT_OK;
+}
+
+/* ---- inputs ------------------------------------------------------------ */
+
+static int has_suffix(const char *s, const char *suf)
+{
+    size_t n = strlen(s), m = strlen(suf);
+    return n >= m && !strcmp(s + n - m, suf);
+}
+
+static int exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* Labels of an upstream port: its manifest, one record per row in the
+ * manifest's (id) order. */
+static int labels_from_manifest(aigtatt_run *run, bm_emb *e, const char *file)
+{
+    aigtatt_set *set = NULL;
+    int rc = H->set_open(run, "embeddings", &set);
+    if (rc)
+        return rc;
+    size_t n = H->set_count(set);
+    if (n != e->n) {
+        H->set_error("%s has %zu rows but the port's manifest.jsonl lists %zu records; they must "
+                     "match one to one, in manifest order", file, e->n, n);
+        H->set_close(set);
+        return AIGTATT_ERR_INVALID;
+    }
+    for (size_t i = 0; i < n && rc == AIGTATT_OK; i++) {
+        const aigtatt_record *r = H->set_record(set, i);
+        if (!r->identity || !*r->identity) {
+            H->set_error("manifest record '%s' (row %zu) has no identity", r->id, i + 1);
+            rc = AIGTATT_ERR_INVALID;
+            break;
+        }
+        e->id[i] = bm_strdup(r->id);
+        e->label[i] = bm_strdup(r->identity);
+        e->path[i] = bm_strdup(r->path);
+        e->source[i] = bm_strdup(r->source);
+        e->role[i] = bm_strdup(r->role);
+        if (!e->id[i] || !e->label[i])
+            rc = AIGTATT_ERR_NOMEM;
+    }
+    H->set_close(set);
+    return rc;
+}
+
+static int load(aigtatt_run *run, const aigtatt_params *p, bm_emb *e, char *src, size_t srcsz)
+{
+    char err[BM_ERRLEN] = "";
+    const char *dir = H->run_input_dir(run, "embeddings");
+    const char *file = H->param_string(p, "embeddings");
+    const char *labels = H->param_string(p, "labels");
+    const char *tensor = H->param_string(p, "tensor");
+    if (tensor && !*tensor)
+        tensor = NULL;
+    int rc;
+    if (dir && file) {
+        H->set_error("both the embeddings input and the embeddings parameter are set; use one");
+        return AIGTATT_ERR_INVALID;
+    }
+    if (dir) {
+        static const char *names[] = {"embeddings.safetensors", "embeddings.npy",
+                                      "embeddings.csv", NULL};
+        char path[4096] = "";
+        for (int i = 0; names[i] && !*path; i++) {
+            snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+            if (!exists(path))
+                path[0] = 0;
+        }
+        if (!*path) {
+            H->set_error("%s: the embeddings input holds none of embeddings.safetensors, "
+                         "embeddings.npy or embeddings.csv", dir);
+            return AIGTATT_ERR_FORMAT;
+        }
+        snprintf(src, srcsz, "%s", path);
+        if (has_suffix(path, ".csv"))
+            rc = bm_emb_read_csv(path, e, err);
+        else if (!(rc = bm_emb_read_matrix(path, tensor, e, err)))
+            return labels_from_manifest(run, e, path);
+    } else if (file) {
+        snprintf(src, srcsz, "%s", file);
+        if (has_suffix(file, ".csv")) {
+            rc = bm_emb_read_csv(file, e, err);
+        } else {
+            if (!labels) {
+                H->set_error("%s: a .npy or safetensors matrix needs a labels file (labels: "
+                             "FILE with path,label lines, one per row)", file);
+                return AIGTATT_ERR_INVALID;
+            }
+            rc = bm_emb_read_matrix(file, tensor, e, err);
+            if (!rc)
+                rc = bm_emb_read_labels(labels, e, err);
+        }
+    } else {
+        H->set_error("no embeddings: connect the embeddings input or set embeddings: FILE "
+                     "(.safetensors, .npy with labels, or .csv with path,label,f1..fd)");
+        return AIGTATT_ERR_INVALID;
+    }
+    if (rc)
+        H->set_error("%s", err);
+    return rc;
+}
+
+/* ---- outputs ------------------------------------------------------------ */
+
+typedef struct out_ctx {
+    const char *dir;
+} out_ctx;
+
+static int write_out(void *ctx, const char *name, const void *data, size_t size)
+{
+    out_ctx *o = ctx;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", o->dir, name);
+    return H->write_file(path, data, size);
+}
+
+/* ---- run ------------------------------------------------------------- */
+
+static int bm_run(aigtatt_run *run)
+{
+    const aigtatt_params *p = H->run_params(run);
+    int rc = bm_check(p);
+    if (rc)
+        return rc;
+    bm_emb e = {0};
+    bm_env env = {0};
+    bm_ver_result ver = {0};
+    bm_closed_result closed = {0};
+    bm_open_result open = {0};
+    char src[4096] = "", err[BM_ERRLEN] = "";
+    if ((rc = load(run, p, &e, src, sizeof src)))
+        goto done;
+    if (!strcmp(H->param_string(p, "label_from"), "folder") &&
+        (rc = bm_emb_labels_from_folders(&e, err))) {
+        H->set_error("%s: %s", src, err);
+        goto done;
+    }
+    if ((rc = bm_emb_finish(&e, src, err))) {
+        H->set_error("%s", err);
+        goto done;
+    }
+    bm_emb_normalise(&e);
+    H->log(AIGTATT_LOG_INFO, "%zu embeddings of dimension %zu, %zu identities, from %s", e.n, e.d,
+           e.n_labels, src);
+
+    uint64_t seed = H->run_seed(run);
+    env.parallel_for = H->parallel_for;
+    env.cancelled = H->cancelled;
+    env.seed_derive = H->seed_derive;
+    env.gemm = (bm_gemm)enum_index(H->param_string(p, "matmul"), gemm_names);
+
+    bm_ver_cfg vc = {
+        .seed = seed,
+        .impostors = (bm_impostors)enum_index(H->param_string(p, "impostors"), imp_names),
+        .max_pairs = (uint64_t)H->param_int(p, "max_pairs"),
+        .sample_pairs = (uint64_t)H->param_int(p, "sample_pairs"),
+        .polarity = (bm_polfix)enum_index(H->param_string(p, "polarity"), pol_names),
+    };
+    bm_id_cfg ic = {
+        .seed = seed,
+        .folds = (size_t)H->param_int(p, "folds"),
+        .ties = (bm_ties)enum_index(H->param_string(p, "ties"), tie_names),
+        .by_identity = !strcmp(H->param_string(p, "candidates"), "identities"),
+        .max_rank = (size_t)H->param_int(p, "max_rank"),
+        .singletons = (bm_singletons)enum_index(H->param_string(p, "singletons"), single_names),
+        .exclude_source = H->param_bool(p, "exclude_source"),
+        .enrolled_fraction = H->param_float(p, "enrolled_fraction"),
+        .open_rank = (size_t)H->param_int(p, "open_rank"),
+    };
+    read_pk(p, &ic);
+    const char *closed_mode = H->param_string(p, "closed_set");
+    if (!strcmp(closed_mode, "roles")) {
+        ic.gallery_role = H->param_string(p, "gallery_role");
+        ic.probe_role = H->param_string(p, "probe_role");
+    }
+
+    if (H->param_bool(p, "verification")) {
+        if ((rc = bm_verify(&env, &e, &vc, &ver)))
+            goto fail_env;
+        H->log(AIGTATT_LOG_INFO, "verification: EER %.4f%% (%zu genuine, %zu impostor pairs)",
+               100 * ver.st.eer.eer, ver.n_gen, ver.n_imp);
+    }
+    if (strcmp(closed_mode, "off")) {
+        if ((rc = bm_closed_set(&env, &e, &ic, &closed)))
+            goto fail_env;
+        H->log(AIGTATT_LOG_INFO, "closed set: Rank-1 %.4f%% over %zu fold(s)",
+               100 * closed.cmc[0].mean, closed.folds);
+    }
+    if (H->param_bool(p, "open_set")) {
+        if ((rc = bm_open_set(&env, &e, &ic, &open)))
+            goto fail_env;
+        H->log(AIGTATT_LOG_INFO, "open set: EER %.4f%% at rank <= %zu over %zu fold(s)",
+               100 * open.eer.mean, open.rank, open.folds);
+    }
+    for (size_t i = 0; i < env.n_warnings; i++)
+        H->log(AIGTATT_LOG_WARN, "%s", env.warnings[i]);
+
+    bm_report_in in = {
+        .component = "eval.biometric", .version = BM_VERSION, .source = src, .emb = &e,
+        .ver_cfg = &vc, .id_cfg = &ic,
+        .closed_protocol = !strcmp(closed_mode, "roles") ? "roles" : "k-fold",
+        .ver = &ver, .closed = &closed, .open = &open, .env = &env,
+        .backbone = H->param_string(p, "backbone"), .margin = H->param_string(p, "margin"),
+        .csv_percent = !strcmp(H->param_string(p, "csv_units"), "percent"),
+        .curve_points = (size_t)H->param_int(p, "curve_points"),
+    };
+    out_ctx oc = {H->run_output_dir(run, "metrics")};
+    if ((rc = bm_write_reports(&in, write_out, &oc, err))) {
+        H->set_error("%s", err);
+        goto done;
+    }
+    if (H->param_bool(p, "report")) {
+#ifdef BM_HAVE_CAIRO
+        if ((rc = bm_write_plots_and_report(&in, write_out, &oc, err)))
+            H->set_error("%s", err);
+#else
+        H->log(AIGTATT_LOG_WARN, "report: this build has no cairo; no plots or report.html");
+#endif
+    }
+    goto done;
+fail_env:
+    H->set_error("%s", env.err[0] ? env.err : "evaluation failed");
+done:
+    bm_ver_result_free(&ver);
+    bm_closed_result_free(&closed);
+    bm_open_result_free(&open);
+    bm_env_free(&env);
+    bm_emb_free(&e);
+    return rc;
+}
+
+/* ---- descriptor -------------------------------------------------------- */
+
+static const aigtatt_param_desc bm_params[] = {
+    {.name = "embeddings", .type = AIGTATT_PARAM_PATH, .default_value = "~",
+     .doc = "Embeddings file when no node feeds the embeddings input: .safetensors or .npy (N x D, "
+            "float; needs labels) or .csv (path,label,f1..fd)."},
+    {.name = "labels", .type = AIGTATT_PARAM_PATH, .default_value = "~",
+     .doc = "Labels of a .npy/.safetensors file: one line per row, path,label[,source[,role]] "
+            "(or just label); a header line starting with 'path' is skipped."},
+    {.name = "tensor", .type = AIGTATT_PARAM_STRING, .default_value = "",
+     .doc = "Tensor to read from a safetensors file; empty: 'embeddings', else its only 2-D tensor."},
+    {.name = "label_from", .type = AIGTATT_PARAM_ENUM, .default_value = "label",
+     .choices = "label|folder",
+     .doc = "Identity of a row: its label, or the name of its path's parent folder "
+            "(test/<Tattoo-ID>/x.jpg)."},
+    {.name = "verification", .type = AIGTATT_PARAM_BOOL, .default_value = "true",
+     .doc = "Run verification: genuine = every same-identity pair, impostors per 'impostors'."},
+    {.name = "impostors", .type = AIGTATT_PARAM_ENUM, .default_value = "auto",
+     .choices = "auto|all|per_identity|sample",
+     .doc = "Impostor pairs: all cross-identity pairs; per_identity (the seed's: one reference per "
+            "identity against one probe of every other); a seeded sample; auto = all up to "
+            "max_pairs, else per_identity."},
+    {.name = "max_pairs", .type = AIGTATT_PARAM_INT, .default_value = "50000000", .has_min = 1,
+     .min = 1, .doc = "Largest impostor count that impostors: auto scores exhaustively."},
+    {.name = "sample_pairs", .type = AIGTATT_PARAM_INT, .default_value = "1000000", .has_min = 1,
+     .min = 1, .doc = "Impostor pairs drawn (with replacement) by impostors: sample."},
+    {.name = "polarity", .type = AIGTATT_PARAM_ENUM, .default_value = "warn",
+     .choices = "warn|flip|error",
+     .doc = "When genuine similarities average below impostor ones: warn, evaluate the negated "
+            "scores (flip), or fail."},
+    {.name = "closed_set", .type = AIGTATT_PARAM_ENUM, .default_value = "kfold",
+     .choices = "kfold|roles|off",
+     .doc = "Closed-set identification: k folds of one gallery and one probe image per identity "
+            "(the seed's), explicit gallery/probe roles, or off."},
+    {.name = "open_set", .type = AIGTATT_PARAM_BOOL, .default_value = "true",
+     .doc = "Run open-set identification (ISO/IEC 19795-1 FPIR/FNIR) over k folds."},
+    {.name = "folds", .type = AIGTATT_PARAM_INT, .default_value = "5", .has_min = 1, .min = 1,
+     .has_max = 1, .max = 1000, .doc = "k of the k-fold protocols; each fold is drawn from the node seed."},
+    {.name = "ties", .type = AIGTATT_PARAM_ENUM, .default_value = "pessimistic",
+     .choices = "pessimistic|optimistic|gallery_order",
+     .doc = "A mate tied with non-mates ranks below them (pessimistic), above them, or by gallery "
+            "order (pyeer's stable sort)."},
+    {.name = "candidates", .type = AIGTATT_PARAM_ENUM, .default_value = "identities",
+     .choices = "identities|images",
+     .doc = "Candidate lists rank identities (each at its best image, ISO/IEC 19795-1) or images."},
+    {.name = "max_rank", .type = AIGTATT_PARAM_INT, .default_value = "50", .has_min = 1, .min = 1,
+     .has_max = 1, .max = 100000, .doc = "Length of the CMC curve (ranks 1..max_rank)."},
+    {.name = "precision_at", .type = AIGTATT_PARAM_LIST, .default_value = "[1, 5, 10]",
+     .item_type = AIGTATT_PARAM_INT, .doc = "k values of precision@k (at most 8)."},
+    {.name = "singletons", .type = AIGTATT_PARAM_ENUM, .default_value = "error",
+     .choices = "error|skip|distractor",
+     .doc = "Identities with one image, where identification needs two: fail, leave them out, or "
+            "use them as gallery distractors (closed set) and non-mated searches (open set)."},
+    {.name = "gallery_role", .type = AIGTATT_PARAM_STRING, .default_value = "",
+     .doc = "closed_set: roles: the role of gallery rows (e.g. original)."},
+    {.name = "probe_role", .type = AIGTATT_PARAM_STRING, .default_value = "",
+     .doc = "closed_set: roles: the role of probe rows (e.g. variation)."},
+    {.name = "exclude_source", .type = AIGTATT_PARAM_BOOL, .default_value = "false",
+     .doc = "closed_set: roles: drop from a probe's candidates the gallery rows it was made from "
+            "(BIVTatt: a transformed copy must find another original)."},
+    {.name = "enrolled_fraction", .type = AIGTATT_PARAM_FLOAT, .default_value = "0.5",
+     .has_min = 1, .min = 0.01, .has_max = 1, .max = 0.99,
+     .doc = "Open set: share of the identities with two or more images enrolled in each fold."},
+    {.name = "open_rank", .type = AIGTATT_PARAM_INT, .default_value = "1", .has_min = 1, .min = 1,
+     .doc = "Open set: a mated search is found only with its mate at rank <= this."},
+    {.name = "matmul", .type = AIGTATT_PARAM_ENUM, .default_value = "auto",
+     .choices = "auto|builtin|onednn",
+     .doc = "Similarity products: oneDNN when built with it (auto), or the builtin kernel, "
+            "bit-identical for any thread count."},
+    {.name = "report", .type = AIGTATT_PARAM_BOOL, .default_value = "true",
+     .doc = "Also write plots/*.png and *.svg (DET, ROC, CMC, score histograms, error rates) and "
+            "a self-contained report.html."},
+    {.name = "backbone", .type = AIGTATT_PARAM_STRING, .default_value = "",
+     .doc = "Backbone column of results.csv."},
+    {.name = "margin", .type = AIGTATT_PARAM_STRING, .default_value = "",
+     .doc = "Margin column of results.csv."},
+    {.name = "csv_units", .type = AIGTATT_PARAM_ENUM, .default_value = "fraction",
+     .choices = "fraction|percent",
+     .doc = "Units of the rates in results.csv (metrics.json always holds fractions)."},
+    {.name = "curve_points", .type = AIGTATT_PARAM_INT, .default_value = "2000", .has_min = 1,
+     .min = 2, .doc = "Most rows written per curve CSV (evenly thinned)."},
+    {.name = NULL},
+};
+
+static const aigtatt_port_desc bm_in[] = {
+    {.name = "embeddings", .type = "embeddings", .optional = 1,
+     .doc = "A folder with embeddings.safetensors (or .npy) and manifest.jsonl, one record per "
+            "row in manifest order (identity, path, source, role), or embeddings.csv."},
+    {.name = NULL},
+};
+
+static const aigtatt_port_desc bm_out[] = {
+    {.name = "metrics", .type = "metrics",
+     .doc = "metrics.json (fractions), results.csv (the seed's columns), verification_det.csv, "
+            "verification_roc.csv, cmc.csv, open_set_det.csv, plots/ and report.html."},
+    {.name = NULL},
+};
+
+static const aigtatt_node_vtable bm_vt = {
+    .struct_size = sizeof(aigtatt_node_vtable),
+    .check = bm_check,
+    .run = bm_run,
+};
+
+static const aigtatt_component_desc bm_desc = {
+    .struct_size = sizeof(aigtatt_component_desc),
+    .kind = AIGTATT_KIND_EVALUATOR,
+    .name = "eval.biometric",
+    .version = BM_VERSION,
+    .summary = "Verification, closed-set and open-set identification metrics (pyeer-exact)",
+    .doc = "Cosine similarities of L2-normalised embeddings, evaluated as ISO/IEC 19795-1 "
+           "describes: EER (pyeer's definition and the interpolated crossing), FNMR at FMR 10/5/1/"
+           "0.1/0%, ROC AUC as scikit-learn, d'; CMC, mAP and precision@k; open-set FPIR/FNIR with "
+           "a mate found only at rank <= R and score >= T. Every rate is a fraction.",
+    AIGTATT_PARAMS(bm_params),
+    AIGTATT_PORTS(bm_in, bm_out),
+    .vtable = &bm_vt,
+};
+
+static const aigtatt_component_desc *const bm_components[] = {&bm_desc, NULL};
+
+AIGTATT_PLUGIN_DEFINE(.name = "aigtatt-eval-biometric", .version = BM_VERSION, .license = "MIT",
+                      .description = "Biometric evaluation of embeddings",
+                      .components = bm_components, .init = bm_init);

@@ -1,0 +1,154 @@
+/* Evaluation protocols over an embedding set: verification, closed-set
+ * identification (k-fold or explicit gallery/probe roles) and open-set
+ * identification (k-fold enrolled / non-enrolled identities). All random
+ * choices come from the protocol seed, so a run is reproducible and the
+ * folds do not depend on thread scheduling. No host dependency: the node
+ * hands in the services it wants used (threads, cancellation, seeds). */
+#ifndef BM_PROTOCOL_H
+#define BM_PROTOCOL_H
+
+#include "emb.h"
+#include "metrics.h"
+#include "sim.h"
+
+typedef struct bm_env {
+    /* Runs fn(ctx, i) for i < n, possibly in parallel; NULL: a plain loop. */
+    int (*parallel_for)(size_t n, int (*fn)(void *ctx, size_t i), void *ctx);
+    /* Non-zero once the user asked to stop; NULL: never. */
+    int (*cancelled)(void);
+    /* Seed of item `index` of stream `label`; NULL: a builtin mix. */
+    uint64_t (*seed_derive)(uint64_t seed, const char *label, uint64_t index);
+    bm_gemm gemm;
+    char err[BM_ERRLEN]; /* the message of a failure */
+    /* Warnings for the user, one string each (malloc'd), freed with the
+     * results. */
+    char **warnings;
+    size_t n_warnings;
+} bm_env;
+
+void bm_env_warn(bm_env *env, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+void bm_env_free(bm_env *env);
+
+/* A seeded generator (splitmix64), one per protocol stream. */
+uint64_t bm_rand(uint64_t *state);
+size_t bm_rand_below(uint64_t *state, size_t n);
+uint64_t bm_derive(const bm_env *env, uint64_t seed, const char *label, uint64_t index);
+
+/* ---- verification --------------------------------------------------- */
+
+typedef enum bm_impostors {
+    BM_IMP_AUTO = 0,   /* all pairs up to max_pairs, else per_identity */
+    BM_IMP_ALL = 1,    /* every cross-identity pair */
+    BM_IMP_PER_ID = 2, /* the seed's: one reference per identity against
+                          one probe of every other identity */
+    BM_IMP_SAMPLE = 3  /* sample_pairs random cross-identity pairs */
+} bm_impostors;
+
+typedef enum bm_polfix {
+    BM_POL_WARN = 0, /* warn when genuine scores sit below impostors */
+    BM_POL_FLIP = 1, /* ... and evaluate the negated scores */
+    BM_POL_ERROR = 2 /* ... and fail */
+} bm_polfix;
+
+typedef struct bm_ver_cfg {
+    uint64_t seed;
+    bm_impostors impostors;
+    uint64_t max_pairs;    /* auto's limit on impostor pairs */
+    uint64_t sample_pairs; /* for BM_IMP_SAMPLE */
+    bm_polfix polarity;
+} bm_ver_cfg;
+
+typedef struct bm_ver_result {
+    int done;
+    bm_impostors used;   /* the impostor protocol actually applied */
+    double *gen, *imp;   /* the scores (cosine similarities) */
+    size_t n_gen, n_imp;
+    int reversed;        /* genuine mean below impostor mean */
+    int flipped;         /* scores were negated (BM_POL_FLIP) */
+    bm_curve curve;
+    bm_verif_stats st;
+    bm_roc roc;          /* sklearn roc_curve, drop_intermediate */
+    double auc;          /* sklearn auc over roc */
+} bm_ver_result;
+
+int bm_verify(bm_env *env, const bm_emb *e, const bm_ver_cfg *cfg, bm_ver_result *out);
+void bm_ver_result_free(bm_ver_result *r);
+
+/* ---- identification ------------------------------------------------- */
+
+typedef enum bm_singletons {
+    BM_SINGLE_ERROR = 0,     /* an identity with one image is an error */
+    BM_SINGLE_SKIP = 1,      /* leave it out (with a warning) */
+    BM_SINGLE_DISTRACTOR = 2 /* closed set: put it in every gallery */
+} bm_singletons;
+
+#define BM_MAX_PK 8
+
+typedef struct bm_id_cfg {
+    uint64_t seed;
+    size_t folds;            /* k of the k-fold protocols, >= 1 */
+    bm_ties ties;
+    int by_identity;         /* candidate lists of identities, not images */
+    size_t max_rank;         /* CMC length */
+    size_t pk[BM_MAX_PK];    /* precision@k for these k */
+    size_t n_pk;
+    bm_singletons singletons;
+    /* closed set by roles (when gallery_role is set): every row whose role
+     * is gallery_role is enrolled, every row whose role is probe_role
+     * searched; exclude_source drops from a probe's candidates the gallery
+     * rows it was made from (its source equals their id or path). */
+    const char *gallery_role, *probe_role;
+    int exclude_source;
+    /* open set */
+    double enrolled_fraction; /* of the identities with >= 2 images */
+    size_t open_rank;         /* R: a mate counts only at rank <= R */
+} bm_id_cfg;
+
+/* Mean and (population) standard deviation over folds. */
+typedef struct bm_ms {
+    double mean, std;
+} bm_ms;
+
+typedef struct bm_closed_result {
+    int done;
+    size_t folds, n_gallery, n_probes; /* per fold (the last one's sizes) */
+    size_t max_rank;
+    bm_ms *cmc;              /* max_rank entries, fractions */
+    bm_ms map;
+    bm_ms pk[BM_MAX_PK];
+    size_t n_no_mate;        /* probes dropped for want of a mate (roles) */
+} bm_closed_result;
+
+typedef struct bm_open_result {
+    int done;
+    size_t folds, n_enrolled, n_mated, n_nonmated; /* per fold */
+    size_t rank;
+    bm_ms eer, eer_interp;
+    bm_ms fnir_at_fpir[BM_N_OPS];    /* pyeer's operating-point rule */
+    bm_ms fnir_at_fpir_le[BM_N_OPS]; /* lowest T with FPIR <= op */
+    bm_curve pooled;                 /* searches of every fold pooled */
+} bm_open_result;
+
+int bm_closed_set(bm_env *env, const bm_emb *e, const bm_id_cfg *cfg, bm_closed_result *out);
+int bm_open_set(bm_env *env, const bm_emb *e, const bm_id_cfg *cfg, bm_open_result *out);
+void bm_closed_result_free(bm_closed_result *r);
+void bm_open_result_free(bm_open_result *r);
+
+/* Probe x gallery searches in blocks (never the whole score matrix):
+ * probe p is row probes[p], gallery item g row gallery[g]; excl (may be
+ * NULL) lists, CSR-style, gallery positions excluded per probe. ap and pk
+ * (may be NULL) receive average precision and precision@k per probe. */
+typedef struct bm_excl {
+    size_t *start; /* n_probes + 1 offsets into idx */
+    size_t *idx;
+} bm_excl;
+
+int bm_search_all(bm_env *env, const bm_emb *e, const size_t *probes, size_t np,
+                  const size_t *gallery, size_t ng, const bm_excl *excl, const bm_id_cfg *cfg,
+                  bm_search *out, double *ap, double *pk);
+
+#endif
