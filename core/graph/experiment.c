@@ -9,6 +9,7 @@
 #include "util/buf.h"
 #include "util/error.h"
 #include "util/fs.h"
+#include "graph/fingerprint.h"
 #include "util/hash.h"
 
 #define FORMAT_VERSION 1
@@ -669,6 +670,15 @@ int aigtatt_experiment_keys(aigtatt_experiment *e)
         aigtatt_sha256_field(h, n->comp->desc.version);
         aigtatt_sha256_field(h, json);
         aigtatt_sha256_field(h, seed);
+        /* Files and folders named by PATH parameters: their state, not just
+         * their names, so edited user data reruns the node. */
+        for (size_t i = 0; i < n->comp->n_params; i++) {
+            if (n->comp->params[i].type != AIGTATT_PARAM_PATH)
+                continue;
+            const char *v = aigtatt_params_string(n->params, n->comp->params[i].name);
+            if (v && *v)
+                aigtatt_fingerprint_path(h, v, e->workdir);
+        }
         if (hash_uses(h, n) != AIGTATT_OK) {
             char dummy[65];
             aigtatt_sha256_hex(h, dummy);

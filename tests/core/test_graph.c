@@ -397,3 +397,32 @@ Test(graph, new_version_of_a_used_building_block_reruns_the_node)
     expect_status(wd, "b", "ran");
     free(f);
 }
+
+Test(graph, changed_data_behind_a_path_parameter_reruns)
+{
+    char *f = th_write(dir, "watch.yaml", "nodes:\n  a:\n    use: test.emit\n    params: {watch: data}\n");
+    char *out;
+    th_sh(&out, "mkdir -p %s/data/sub && echo one > %s/data/sub/x.txt", dir, dir);
+    free(out);
+    char wd[4200];
+    snprintf(wd, sizeof wd, "%s/w", dir);
+    int rc = th_sh(&out, "%s run %s --workdir %s --plain && %s run %s --workdir %s --plain", th_cli(), f, wd,
+                   th_cli(), f, wd);
+    cr_assert_eq(rc, 0, "%s", out);
+    free(out);
+    expect_status(wd, "a", "cached");
+    /* Same size, new content and time: the node must rerun. */
+    th_sh(&out, "sleep 0.01; echo two > %s/data/sub/x.txt", dir);
+    free(out);
+    rc = th_sh(&out, "%s run %s --workdir %s --plain", th_cli(), f, wd);
+    cr_assert_eq(rc, 0, "%s", out);
+    free(out);
+    expect_status(wd, "a", "ran");
+    /* A new file in the folder too. */
+    th_sh(&out, "touch %s/data/new.txt", dir);
+    free(out);
+    rc = th_sh(&out, "%s run %s --workdir %s --plain", th_cli(), f, wd);
+    free(out);
+    expect_status(wd, "a", "ran");
+    free(f);
+}
