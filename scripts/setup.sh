@@ -10,9 +10,9 @@ want_tests=0
 [ "${1:-}" = "--test" ] && want_tests=1
 
 pkgs=(build-essential cmake pkg-config libyaml-dev libjansson-dev libpng-dev
-      libjpeg62-turbo-dev libssl-dev libcairo2-dev libdnnl-dev)
+      libjpeg62-turbo-dev libssl-dev libcairo2-dev libdnnl-dev libcurl4-openssl-dev)
 if [ $want_tests = 1 ]; then
-  pkgs+=(libcriterion-dev python3 python3-venv python3-pip)
+  pkgs+=(libcriterion-dev python3 python3-venv python3-pip openssl)
 fi
 
 missing=()

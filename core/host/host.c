@@ -12,6 +12,8 @@
 #include "graph/records.h"
 #include "graph/runner.h"
 #include "image/image.h"
+#include "net/http.h"
+#include "net/secret.h"
 #include "plugin/registry.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -173,6 +175,12 @@ static const aigtatt_host host_table = {
     .set_path = h_set_path,
     .set_close = aigtatt_set_free,
     .output_add = aigtatt_run_output_add,
+
+    .http_request = aigtatt_http_request_do,
+    .http_response_free = aigtatt_http_response_free,
+    .http_header = aigtatt_http_header_get,
+    .secret_get = aigtatt_secret_get,
+    .redact = aigtatt_redact,
 };
 
 const aigtatt_host *aigtatt_host_get(void) { return &host_table; }

@@ -2,9 +2,11 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "net/secret.h"
 #include "util/term.h"
 
 #define ERR_CAP 4096
@@ -14,9 +16,24 @@ static _Thread_local const char *log_context;
 static aigtatt_log_level log_level = AIGTATT_LOG_INFO;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* Whatever a plugin or a server put into a message, a registered API key
+ * never leaves the process through an error text or a log line. */
+static void scrub(char *text, size_t size)
+{
+    if (aigtatt_secret_in(text)) {
+        char *copy = strdup(text);
+        if (copy)
+            aigtatt_redact(copy, text, size);
+        else
+            snprintf(text, size, "[message withheld: it held a secret]");
+        free(copy);
+    }
+}
+
 void aigtatt_set_errorv(const char *fmt, va_list ap)
 {
     vsnprintf(err_text, sizeof err_text, fmt, ap);
+    scrub(err_text, sizeof err_text);
 }
 
 void aigtatt_set_error(const char *fmt, ...)
@@ -40,6 +57,7 @@ void aigtatt_error_prefix(const char *fmt, ...)
         snprintf(err_text, sizeof err_text, "%s: %s", prefix, old);
     else
         snprintf(err_text, sizeof err_text, "%s", prefix);
+    scrub(err_text, sizeof err_text);
 }
 
 const char *aigtatt_last_error(void) { return err_text; }
@@ -56,6 +74,7 @@ void aigtatt_logv(aigtatt_log_level level, const char *fmt, va_list ap)
         return;
     char msg[4096];
     vsnprintf(msg, sizeof msg, fmt, ap);
+    scrub(msg, sizeof msg);
     pthread_mutex_lock(&log_lock);
     aigtatt_term_clear_line(); /* a progress bar may own the current line */
     if (log_context)

@@ -15,6 +15,7 @@
 #include "types.h"
 #include "params.h"
 #include "plugin.h"
+#include "http.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -232,6 +233,26 @@ typedef struct aigtatt_host {
      *  order of calls from several threads does not matter. Duplicate ids
      *  are refused. */
     int (*output_add)(aigtatt_run *run, const char *port, const aigtatt_record *rec);
+
+    /* ---- HTTP and API keys (contracts in http.h) ------------------- */
+
+    /** Performs an HTTP request: deadlines, byte cap, TLS verification,
+     *  https-only policy, retries with backoff and Retry-After, the POST
+     *  retry policy, the in-flight limit, Ctrl-C, redaction. See
+     *  aigtatt_http_request_fn in http.h for statuses and ownership. */
+    aigtatt_http_request_fn http_request;
+    /** Releases a response from http_request(); NULL is a no-op. */
+    aigtatt_http_response_free_fn http_response_free;
+    /** A response header by name (case-insensitive), owned by the
+     *  response; NULL if absent. */
+    aigtatt_http_header_fn http_header;
+    /** An API key from the environment or a private .env file; the string
+     *  is host-owned for the whole process and redacted from every host
+     *  log line and error text. See aigtatt_secret_get_fn. */
+    aigtatt_secret_get_fn secret_get;
+    /** Copies a text with secrets and credential fields replaced by "***"
+     *  (snprintf-like); use it on provider messages before set_error(). */
+    aigtatt_redact_fn redact;
 } aigtatt_host;
 
 #ifdef __cplusplus
