@@ -1,5 +1,6 @@
 /* The secret registry and secret_get: API keys from the environment or a
  * private .env file, each registered for redaction the moment it is read. */
+#define _GNU_SOURCE /* PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP */
 #include "net/secret.h"
 
 #include <ctype.h>
@@ -18,7 +19,9 @@
 #define ENV_FILE_MAX (64 * 1024)
 #define NAME_MAX_LEN 128
 
-pthread_mutex_t aigtatt_secret_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Recursive: every error text and log line is checked against the list
+ * (core/util/error.c), including those set while this lock is held. */
+pthread_mutex_t aigtatt_secret_lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
 aigtatt_secret_entry *aigtatt_secret_list;
 size_t aigtatt_secret_count;
 static size_t secret_cap;
