@@ -224,8 +224,11 @@ static int png_encode_run(png_ctx *c, const aigtatt_image *img, FILE *fp)
 
     png_init_io(c->png, fp);
     /* Fixed settings so the same pixels always give the same bytes; no
-     * tIME or text chunks are written (libpng adds none by itself). */
-    png_set_compression_level(c->png, 6);
+     * tIME or text chunks are written (libpng adds none by itself). Level 3
+     * rather than zlib's 6: on noisy photo-like 1024x1024 images it saves
+     * about 4x faster (0.22 s against 0.93 s here) for files ~10% larger,
+     * and dataset generation writes thousands of them. */
+    png_set_compression_level(c->png, 3);
     int ctype = img->channels == 1 ? PNG_COLOR_TYPE_GRAY
               : img->channels == 3 ? PNG_COLOR_TYPE_RGB
                                    : PNG_COLOR_TYPE_RGB_ALPHA;
