@@ -12,7 +12,7 @@ want_tests=0
 pkgs=(build-essential cmake pkg-config libyaml-dev libjansson-dev libpng-dev
       libjpeg62-turbo-dev libssl-dev libcairo2-dev libdnnl-dev libcurl4-openssl-dev)
 if [ $want_tests = 1 ]; then
-  pkgs+=(libcriterion-dev python3 python3-venv python3-pip openssl)
+  pkgs+=(libcriterion-dev python3 python3-venv python3-pip openssl python3-torch python3-torchvision)
 fi
 
 missing=()
@@ -29,12 +29,14 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 if [ $want_tests = 1 ]; then
-  # The metric parity tests compare against pyeer and scikit-learn. They run
-  # in a project-local venv built from Debian's python3 so that nothing on
+  # Parity tests compare against pyeer, scikit-learn, safetensors and
+  # Debian's PyTorch. They run in a project-local venv built from Debian's
+  # python3 that also sees its system packages (torch), so that nothing on
   # the machine's own Python changes.
-  if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c "import pyeer, sklearn" 2>/dev/null; then
-    echo "setup: creating .venv with pyeer and scikit-learn"
-    /usr/bin/python3 -m venv .venv
+  if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c "import pyeer, sklearn, safetensors, torch" 2>/dev/null; then
+    echo "setup: creating .venv with the test references"
+    rm -rf .venv
+    /usr/bin/python3 -m venv --system-site-packages .venv
     .venv/bin/pip install -q --disable-pip-version-check -r scripts/requirements-test.txt
   fi
 fi

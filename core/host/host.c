@@ -14,6 +14,7 @@
 #include "image/image.h"
 #include "net/http.h"
 #include "net/secret.h"
+#include "tensor/safetensors.h"
 #include "plugin/registry.h"
 #include "util/error.h"
 #include "util/fs.h"
@@ -181,6 +182,24 @@ static const aigtatt_host host_table = {
     .http_header = aigtatt_http_header_get,
     .secret_get = aigtatt_secret_get,
     .redact = aigtatt_redact,
+
+    .st_open = aigtatt_st_open,
+    .st_close = aigtatt_st_close,
+    .st_count = aigtatt_st_count,
+    .st_tensor_at = aigtatt_st_tensor_at,
+    .st_find = aigtatt_st_find,
+    .st_metadata = aigtatt_st_metadata,
+    .st_metadata_count = aigtatt_st_metadata_count,
+    .st_metadata_at = aigtatt_st_metadata_at,
+    .st_path = aigtatt_st_path,
+    .st_dtype_name = aigtatt_st_dtype_name,
+    .st_dtype_parse = aigtatt_st_dtype_parse,
+    .st_dtype_bits = aigtatt_st_dtype_bits,
+    .st_writer_new = aigtatt_st_writer_new,
+    .st_writer_add = aigtatt_st_writer_add,
+    .st_writer_meta = aigtatt_st_writer_meta,
+    .st_writer_write = aigtatt_st_writer_write,
+    .st_writer_free = aigtatt_st_writer_free,
 };
 
 const aigtatt_host *aigtatt_host_get(void) { return &host_table; }

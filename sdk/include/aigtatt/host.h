@@ -16,6 +16,7 @@
 #include "params.h"
 #include "plugin.h"
 #include "http.h"
+#include "safetensors.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -253,6 +254,43 @@ typedef struct aigtatt_host {
     /** Copies a text with secrets and credential fields replaced by "***"
      *  (snprintf-like); use it on provider messages before set_error(). */
     aigtatt_redact_fn redact;
+
+    /* ---- safetensors (contracts in safetensors.h) ------------------ */
+
+    /** Opens (mmaps) and fully validates a .safetensors file. */
+    aigtatt_st_open_fn st_open;
+    /** Closes a file from st_open(); NULL is a no-op. */
+    aigtatt_st_close_fn st_close;
+    /** Number of tensors in the file. */
+    aigtatt_st_count_fn st_count;
+    /** Tensor `i` in file order. */
+    aigtatt_st_tensor_at_fn st_tensor_at;
+    /** Tensor by name. */
+    aigtatt_st_find_fn st_find;
+    /** A __metadata__ value by key, or NULL. */
+    aigtatt_st_metadata_fn st_metadata;
+    /** Number of __metadata__ entries. */
+    aigtatt_st_metadata_count_fn st_metadata_count;
+    /** __metadata__ entry `i`. */
+    aigtatt_st_metadata_at_fn st_metadata_at;
+    /** The path the file was opened from. */
+    aigtatt_st_path_fn st_path;
+    /** Name of a dtype ("F32"). */
+    aigtatt_st_dtype_name_fn st_dtype_name;
+    /** Dtype from its name. */
+    aigtatt_st_dtype_parse_fn st_dtype_parse;
+    /** Bits per element of a dtype. */
+    aigtatt_st_dtype_bits_fn st_dtype_bits;
+    /** A new writer. */
+    aigtatt_st_writer_new_fn st_writer_new;
+    /** Adds a tensor to a writer (copied or borrowed). */
+    aigtatt_st_writer_add_fn st_writer_add;
+    /** Adds a __metadata__ entry. */
+    aigtatt_st_writer_meta_fn st_writer_meta;
+    /** Writes the file atomically, as the reference orders it. */
+    aigtatt_st_writer_write_fn st_writer_write;
+    /** Releases a writer; NULL is a no-op. */
+    aigtatt_st_writer_free_fn st_writer_free;
 } aigtatt_host;
 
 #ifdef __cplusplus
