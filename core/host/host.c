@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compute/nn_core.h"
 #include "config/cfg.h"
 #include "config/params.h"
 #include "graph/records.h"
@@ -200,6 +201,8 @@ static const aigtatt_host host_table = {
     .st_writer_meta = aigtatt_st_writer_meta,
     .st_writer_write = aigtatt_st_writer_write,
     .st_writer_free = aigtatt_st_writer_free,
+
+    .nn = &aigtatt_nn_builder_api,
 };
 
 const aigtatt_host *aigtatt_host_get(void) { return &host_table; }

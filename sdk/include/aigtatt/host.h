@@ -17,6 +17,7 @@
 #include "plugin.h"
 #include "http.h"
 #include "safetensors.h"
+#include "nn.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -291,6 +292,12 @@ typedef struct aigtatt_host {
     aigtatt_st_writer_write_fn st_writer_write;
     /** Releases a writer; NULL is a no-op. */
     aigtatt_st_writer_free_fn st_writer_free;
+
+    /* ---- networks (contracts in nn.h) ------------------------------ */
+
+    /** The network builder that backbone and loss plugins describe their
+     *  networks with; static, never NULL. */
+    const aigtatt_nn_api *nn;
 } aigtatt_host;
 
 #ifdef __cplusplus
