@@ -4,5 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-scripts/build.sh build
+scripts/build.sh build -DAIGTATT_TESTS=OFF
 build/bin/aigtatt run configs/quickstart.yaml "$@"

@@ -129,7 +129,7 @@ static int png_size(const char *path, int *w, int *h)
 
 static int same_file(const char *a, const char *b)
 {
-    size_t na, nb;
+    size_t na = 0, nb = 0;
     char *x = read_file(a, &na), *y = read_file(b, &nb);
     int same = x && y && na == nb && memcmp(x, y, na) == 0;
     free(x);

@@ -14,7 +14,7 @@
 
 /* Bump when any op's output for the same seed changes: it is part of the
  * pipeline's cache key (op versions are not, see ao_pipeline.c). */
-#define AO_VERSION "1.0.0"
+#define AO_VERSION "1.1.0"
 
 extern const aigtatt_host *ao_host;
 
@@ -70,6 +70,11 @@ static inline double ao_luma(const uint8_t *p, int channels)
     return channels >= 3 ? 0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2] : p[0];
 }
 
+/* Index of pixel `i` along an axis of `n` pixels under the border mode:
+ * itself when inside, mirrored (reflect-101) or clamped (edge) outside;
+ * -1 for a constant border. */
+int ao_resolve(int i, int n, ao_border mode);
+
 /* Bilinear sample of `in` at pixel-centre coordinates (sx, sy): pixel
  * (0, 0) covers [0,1)x[0,1), its centre is (0.5, 0.5). */
 void ao_sample(const aigtatt_image *in, double sx, double sy, const ao_fill *f, uint8_t *out);
@@ -82,6 +87,10 @@ void ao_warp(const aigtatt_image *in, aigtatt_image *out, const double H[9], con
  * pixel centre (x, y); returns 0 to paint the fill instead. */
 typedef int (*ao_map_fn)(void *ctx, double x, double y, double *sx, double *sy);
 void ao_warp_map(const aigtatt_image *in, aigtatt_image *out, ao_map_fn map, void *ctx, const ao_fill *f);
+
+/* d[i] = sum_j k[j] * src[j][i] for i < n (j = 0..taps-1, summed in that
+ * order), vectorised: the inner loop of blurs and other small filters. */
+void ao_weighted_rows(float *d, const float *const *src, const float *k, int taps, size_t n);
 
 /* Inverts a 3x3 matrix; 0 on success, -1 if singular. */
 int ao_mat3_inv(const double m[9], double inv[9]);

@@ -260,9 +260,21 @@ static int flip_apply(const aigtatt_params *p, aigtatt_rng *rng, const aigtatt_i
         return AIGTATT_ERR_NOMEM;
     const int w = in->width, h = in->height, c = in->channels;
     for (int y = 0; y < h; y++) {
-        int sy = horiz ? y : h - 1 - y;
-        for (int x = 0; x < w; x++)
-            memcpy(ao_px(o, x, y), ao_px(in, horiz ? w - 1 - x : x, sy), (size_t)c);
+        uint8_t *d = ao_px(o, 0, y);
+        if (!horiz) {
+            memcpy(d, ao_px(in, 0, h - 1 - y), (size_t)w * (size_t)c);
+            continue;
+        }
+        const uint8_t *s = ao_px(in, w - 1, y);
+        if (c == 3)
+            for (int x = 0; x < w; x++, d += 3, s -= 3) {
+                d[0] = s[0];
+                d[1] = s[1];
+                d[2] = s[2];
+            }
+        else
+            for (int x = 0; x < w; x++, d += c, s -= c)
+                memcpy(d, s, (size_t)c);
     }
     *out = o;
     return AIGTATT_OK;

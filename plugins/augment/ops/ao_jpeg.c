@@ -66,10 +66,17 @@ static int roundtrip(const aigtatt_image *in, int quality, aigtatt_image *o)
     jpeg_set_quality(&cinfo, quality, TRUE);
     jpeg_start_compress(&cinfo, TRUE);
     while (cinfo.next_scanline < cinfo.image_height) {
-        const uint8_t *s = ao_px(in, 0, (int)cinfo.next_scanline);
-        for (int x = 0; x < in->width; x++)
-            memcpy(row + (size_t)x * cc, s + (size_t)x * c, (size_t)cc);
-        JSAMPROW r = row;
+        /* Grey and RGB rows go to libjpeg as they are; RGBA loses alpha. */
+        uint8_t *s = ao_px(in, 0, (int)cinfo.next_scanline);
+        JSAMPROW r = s;
+        if (c != cc) {
+            for (int x = 0; x < in->width; x++) {
+                row[(size_t)x * 3] = s[(size_t)x * 4];
+                row[(size_t)x * 3 + 1] = s[(size_t)x * 4 + 1];
+                row[(size_t)x * 3 + 2] = s[(size_t)x * 4 + 2];
+            }
+            r = row;
+        }
         jpeg_write_scanlines(&cinfo, &r, 1);
     }
     jpeg_finish_compress(&cinfo);
@@ -84,14 +91,15 @@ static int roundtrip(const aigtatt_image *in, int quality, aigtatt_image *o)
     jpeg_start_decompress(&dinfo);
     while (dinfo.output_scanline < dinfo.output_height) {
         int y = (int)dinfo.output_scanline;
-        JSAMPROW r = row;
-        jpeg_read_scanlines(&dinfo, &r, 1);
         uint8_t *d = ao_px(o, 0, y);
-        const uint8_t *s = ao_px(in, 0, y);
-        for (int x = 0; x < in->width; x++) {
-            memcpy(d + (size_t)x * c, row + (size_t)x * cc, (size_t)cc);
-            if (c == 4)
+        JSAMPROW r = c == cc ? d : row; /* decode straight into the output */
+        jpeg_read_scanlines(&dinfo, &r, 1);
+        if (c != cc) {
+            const uint8_t *s = ao_px(in, 0, y);
+            for (int x = 0; x < in->width; x++) {
+                memcpy(d + (size_t)x * 4, row + (size_t)x * 3, 3);
                 d[(size_t)x * 4 + 3] = s[(size_t)x * 4 + 3];
+            }
         }
     }
     jpeg_finish_decompress(&dinfo);
