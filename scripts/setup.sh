@@ -13,7 +13,7 @@ pkgs=(build-essential cmake pkg-config libyaml-dev libjansson-dev libpng-dev
       libjpeg62-turbo-dev libssl-dev libcairo2-dev libdnnl-dev libcurl4-openssl-dev)
 if [ $want_tests = 1 ]; then
   pkgs+=(libcriterion-dev python3 python3-venv python3-pip openssl python3-torch python3-torchvision python3-numpy
-         clang-14 libclang-rt-14-dev)
+         clang-14 libclang-rt-14-dev chromium)
 fi
 
 missing=()

@@ -16,6 +16,7 @@ int cmd_run(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_graph(int argc, char **argv);
 int cmd_plugins(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 
 /** Prints a usage error and returns EXIT_USAGE. */
 int usage_error(const char *cmd, const char *fmt, ...);

@@ -16,6 +16,7 @@ static const char main_help[] =
     "  run FILE        run an experiment (unchanged nodes are taken from the cache)\n"
     "  validate FILE   check an experiment without running anything\n"
     "  graph FILE      print the experiment as a Graphviz DOT graph\n"
+    "  eval FILE       evaluate an embeddings file (.safetensors/.npy/.csv) on its own\n"
     "  plugins list    list plugins and components (and refused plugins)\n"
     "  plugins info N  parameters, ports and docs of component N\n"
     "  help [COMMAND]  this text, or a command's\n"
@@ -52,6 +53,8 @@ static int dispatch(const char *cmd, int argc, char **argv)
         return cmd_graph(argc, argv);
     if (!strcmp(cmd, "plugins"))
         return cmd_plugins(argc, argv);
+    if (!strcmp(cmd, "eval"))
+        return cmd_eval(argc, argv);
     return -1;
 }
 
@@ -93,7 +96,7 @@ int main(int argc, char **argv)
     }
     int rc = dispatch(cmd, argc - i, argv + i);
     if (rc < 0) {
-        static const char *const cmds[] = {"run", "validate", "graph", "plugins", "help"};
+        static const char *const cmds[] = {"run", "validate", "graph", "plugins", "eval", "help"};
         const char *best = NULL;
         for (size_t k = 0; k < sizeof cmds / sizeof *cmds; k++)
             if (!strncmp(cmd, cmds[k], 2))

@@ -80,6 +80,15 @@ int bm_curve_build(const double *gen, size_t n_gen, const double *imp, size_t n_
     }
     free(g);
     free(im);
+    /* Give back what distinct values did not use (ties are common). */
+    if (k < cap) {
+        double *t2 = realloc(out->thr, (k ? k : 1) * sizeof *t2);
+        uint64_t *f2 = realloc(out->fm, (k ? k : 1) * sizeof *f2);
+        uint64_t *n2 = realloc(out->fnm, (k ? k : 1) * sizeof *n2);
+        out->thr = t2 ? t2 : out->thr;
+        out->fm = f2 ? f2 : out->fm;
+        out->fnm = n2 ? n2 : out->fnm;
+    }
     out->n = k;
     out->n_gen = (uint64_t)n_gen + gen_misses;
     out->n_imp = n_imp;
@@ -196,49 +205,46 @@ int bm_verif_stats_compute(const bm_curve *c, const double *gen, size_t n_gen,
         return BM_ERR_NOMEM;
 
     bm_curve_eer(c, &out->eer);
+
+    /* One pass over the curve for everything else, each rate computed
+     * once per threshold with the same expressions as the single-purpose
+     * functions above (bm_curve_fmr_op, bm_curve_fmr_le,
+     * bm_curve_auc_pyeer), so the values are the same bits. */
+    size_t opk[BM_N_OPS], lek[BM_N_OPS];
+    double opv[BM_N_OPS];
     for (int o = 0; o < BM_N_OPS; o++) {
-        size_t k = bm_curve_fmr_op(c, bm_fmr_ops[o]);
-        out->fnmr_at_fmr[o] = bm_fnmr(c, k);
-        out->fnmr_at_fmr_fmr[o] = bm_fmr(c, k);
-        out->fnmr_at_fmr_thr[o] = c->thr[k];
-        k = bm_curve_fmr_le(c, bm_fmr_ops[o]);
-        out->fnmr_at_fmr_le[o] = k < c->n ? bm_fnmr(c, k) : 1.0;
+        opk[o] = 0;
+        opv[o] = INFINITY;
+        lek[o] = c->n;
     }
-
-    /* ZeroFNMR: the last index where FNMR takes its minimum. */
-    size_t zk = 0;
-    for (size_t k = 1; k < c->n; k++)
-        if (c->fnm[k] <= c->fnm[zk])
-            zk = k;
-    out->zero_fnmr = bm_fmr(c, zk);
-    out->zero_fnmr_thr = c->thr[zk];
-
-    out->auc_pyeer = bm_curve_auc_pyeer(c, scratch);
-    out->gmean = bm_mean(gen, n_gen);
-    out->gstd = bm_std(gen, n_gen, scratch);
-    out->imean = bm_mean(imp, n_imp);
-    out->istd = bm_std(imp, n_imp, scratch);
-    out->decidability = bm_decidability(out->gmean, out->gstd, out->imean, out->istd);
-
-    /* Youden's J = 1 - FNMR - FMR, evaluated left to right as numpy. */
-    size_t jk = 0;
-    double jv = -INFINITY;
+    size_t zk = 0, jk = 0, mk = 0;
+    double jv = -INFINITY, mv = -INFINITY;
+    double gn = (double)c->n_gen, in = (double)c->n_imp;
+    double pf = 0, py = 0; /* previous FMR and 1 - FNMR, for the trapezoids */
     for (size_t k = 0; k < c->n; k++) {
-        double j = 1 - bm_fnmr(c, k) - bm_fmr(c, k);
+        double f = bm_fmr(c, k), r = bm_fnmr(c, k);
+        /* pyeer get_fmr_op: first minimum of |FMR - op|; and the lowest
+         * threshold with FMR <= op (FMR never increases with k). */
+        for (int o = 0; o < BM_N_OPS; o++) {
+            double v = fabs(f - bm_fmr_ops[o]);
+            if (v < opv[o]) {
+                opv[o] = v;
+                opk[o] = k;
+            }
+            if (lek[o] == c->n && f <= bm_fmr_ops[o])
+                lek[o] = k;
+        }
+        /* ZeroFNMR: the last index where FNMR takes its minimum. */
+        if (k && c->fnm[k] <= c->fnm[zk])
+            zk = k;
+        /* Youden's J = 1 - FNMR - FMR, evaluated left to right as numpy. */
+        double j = 1 - r - f;
         if (j > jv) {
             jv = j;
             jk = k;
         }
-    }
-    out->youden_j = jv;
-    out->youden_thr = c->thr[jk];
-
-    /* Matthews correlation over counts (pyeer takes each square root
-     * separately to avoid overflow; a zero denominator becomes 1). */
-    size_t mk = 0;
-    double mv = -INFINITY;
-    double gn = (double)c->n_gen, in = (double)c->n_imp;
-    for (size_t k = 0; k < c->n; k++) {
+        /* Matthews correlation over counts (pyeer takes each square root
+         * separately to avoid overflow; a zero denominator becomes 1). */
         double fm = (double)c->fm[k], fnm = (double)c->fnm[k];
         double tn = in - fm, tp = gn - fnm;
         double num = tp * tn - fm * fnm;
@@ -250,7 +256,32 @@ int bm_verif_stats_compute(const bm_curve *c, const double *gen, size_t n_gen,
             mv = m;
             mk = k;
         }
+        /* pyeer's AUC trapezoid between thresholds k - 1 and k. */
+        double y = 1 - r;
+        if (k)
+            scratch[k - 1] = (pf - f) * (py + (y - py) / 2);
+        pf = f;
+        py = y;
     }
+    for (int o = 0; o < BM_N_OPS; o++) {
+        size_t k = opk[o];
+        out->fnmr_at_fmr[o] = bm_fnmr(c, k);
+        out->fnmr_at_fmr_fmr[o] = bm_fmr(c, k);
+        out->fnmr_at_fmr_thr[o] = c->thr[k];
+        k = lek[o];
+        out->fnmr_at_fmr_le[o] = k < c->n ? bm_fnmr(c, k) : 1.0;
+    }
+    out->zero_fnmr = bm_fmr(c, zk);
+    out->zero_fnmr_thr = c->thr[zk];
+    out->auc_pyeer = c->n < 2 ? 0.0 : bm_sum(scratch, c->n - 1);
+    out->youden_j = jv;
+    out->youden_thr = c->thr[jk];
+
+    out->gmean = bm_mean(gen, n_gen);
+    out->gstd = bm_std(gen, n_gen, scratch);
+    out->imean = bm_mean(imp, n_imp);
+    out->istd = bm_std(imp, n_imp, scratch);
+    out->decidability = bm_decidability(out->gmean, out->gstd, out->imean, out->istd);
     out->mcc = mv;
     out->mcc_thr = c->thr[mk];
     free(scratch);

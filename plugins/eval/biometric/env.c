@@ -30,6 +30,19 @@ void bm_env_free(bm_env *env)
     env->n_warnings = 0;
 }
 
+size_t bm_block_doubles(const bm_env *env)
+{
+    size_t b = env && env->block_bytes ? env->block_bytes : (size_t)32 << 20;
+    return b / sizeof(double) ? b / sizeof(double) : 1;
+}
+
+void bm_note_block(bm_env *env, size_t bytes)
+{
+    /* Blocks are planned before any thread starts, so no race here. */
+    if (env && bytes > env->peak_block_bytes)
+        env->peak_block_bytes = bytes;
+}
+
 uint64_t bm_rand(uint64_t *s)
 {
     uint64_t z = (*s += 0x9e3779b97f4a7c15ull);

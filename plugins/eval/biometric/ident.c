@@ -24,6 +24,9 @@ void bm_closed_result_free(bm_closed_result *r)
 {
     if (!r)
         return;
+    for (size_t i = 0; i < r->n_worst; i++)
+        free(r->worst[i].cand);
+    free(r->worst);
     free(r->cmc);
     memset(r, 0, sizeof *r);
 }
@@ -132,6 +135,143 @@ static void closed_fold(const bm_id_cfg *cfg, const bm_search *s, size_t np, con
     }
 }
 
+/* ---- the worst searches, for the report ------------------------------ */
+
+typedef struct wcand {
+    bm_worst w;
+    size_t p; /* position among the fold's probes (for its exclusions) */
+} wcand;
+
+/* a is worse than b: a higher rank of the true mate, then a lower mate
+ * score, then the earlier fold and row (so the choice is reproducible). */
+static int worse(const bm_worst *a, const bm_worst *b)
+{
+    if (a->rank != b->rank)
+        return a->rank > b->rank;
+    if (a->mate_score != b->mate_score)
+        return a->mate_score < b->mate_score;
+    if (a->fold != b->fold)
+        return a->fold < b->fold;
+    return a->probe < b->probe;
+}
+
+static int cmp_worse(const void *x, const void *y)
+{
+    const bm_worst *a = &((const wcand *)x)->w, *b = &((const wcand *)y)->w;
+    return worse(a, b) ? -1 : worse(b, a) ? 1 : 0;
+}
+
+/* Merges fold f's worst searches into out->worst (at most
+ * cfg->worst_probes, worst first) and finds the first candidates of the
+ * ones that enter it, without the fold's score matrix. */
+static int collect_worst(bm_env *env, const bm_emb *e, const bm_id_cfg *cfg, size_t f,
+                         const size_t *probes, size_t np, const size_t *gallery, size_t ng,
+                         const bm_excl *excl, const bm_search *s, bm_closed_result *out)
+{
+    size_t W = cfg->worst_probes, K = cfg->worst_top_k;
+    if (W == 0 || K == 0)
+        return AIGTATT_OK;
+    wcand *c = malloc((np + W) * sizeof *c);
+    if (!c)
+        return AIGTATT_ERR_NOMEM;
+    size_t n = 0;
+    for (size_t p = 0; p < np; p++) {
+        if (s[p].rank == 0)
+            continue;
+        bm_worst w = {.fold = f, .probe = probes[p], .rank = s[p].rank,
+                      .mate_score = s[p].mate_score, .nonmate_score = s[p].nonmate_score,
+                      .mate_row = gallery[s[p].mate_index]};
+        c[n++] = (wcand){w, p};
+    }
+    /* The ones kept so far compete with this fold's (p unused for them). */
+    for (size_t i = 0; i < out->n_worst; i++)
+        c[n++] = (wcand){out->worst[i], (size_t)-1};
+    qsort(c, n, sizeof *c, cmp_worse);
+    size_t keep = n < W ? n : W, fresh = 0;
+    for (size_t i = 0; i < keep; i++)
+        fresh += c[i].p != (size_t)-1;
+    int rc = AIGTATT_OK;
+    size_t *rows = NULL, *nc = NULL, made = 0;
+    bm_cand *cand = NULL;
+    bm_worst *w = NULL;
+    bm_excl sub = {0};
+    if (fresh) {
+        size_t nex = 0;
+        for (size_t i = 0; excl && i < keep; i++)
+            if (c[i].p != (size_t)-1)
+                nex += excl->start[c[i].p + 1] - excl->start[c[i].p];
+        rows = malloc(fresh * sizeof *rows);
+        nc = malloc(fresh * sizeof *nc);
+        cand = malloc(fresh * K * sizeof *cand);
+        sub.start = calloc(fresh + 1, sizeof *sub.start);
+        sub.idx = malloc((nex ? nex : 1) * sizeof *sub.idx);
+        if (!rows || !nc || !cand || !sub.start || !sub.idx) {
+            rc = AIGTATT_ERR_NOMEM;
+            goto fail;
+        }
+        size_t m = 0;
+        for (size_t i = 0; i < keep; i++) {
+            if (c[i].p == (size_t)-1)
+                continue;
+            rows[m] = c[i].w.probe;
+            sub.start[m + 1] = sub.start[m];
+            for (size_t q = excl ? excl->start[c[i].p] : 0; excl && q < excl->start[c[i].p + 1]; q++)
+                sub.idx[sub.start[m + 1]++] = excl->idx[q];
+            m++;
+        }
+        if ((rc = bm_topk_all(env, e, rows, fresh, gallery, ng, excl ? &sub : NULL, cfg, K, cand,
+                              nc)))
+            goto fail;
+        for (size_t i = 0; i < keep; i++) {
+            if (c[i].p == (size_t)-1)
+                continue;
+            bm_cand *own = malloc((nc[made] ? nc[made] : 1) * sizeof *own);
+            if (!own) {
+                rc = AIGTATT_ERR_NOMEM;
+                goto fail;
+            }
+            for (size_t q = 0; q < nc[made]; q++) {
+                own[q] = cand[made * K + q];
+                own[q].pos = gallery[own[q].pos]; /* gallery position -> row */
+            }
+            c[i].w.cand = own;
+            c[i].w.n_cand = nc[made];
+            made++;
+        }
+    }
+    w = malloc((keep ? keep : 1) * sizeof *w);
+    if (!w) {
+        rc = AIGTATT_ERR_NOMEM;
+        goto fail;
+    }
+    /* Success: the kept entries replace the list; entries of the old list
+     * pushed out by this fold go. */
+    for (size_t i = 0; i < keep; i++)
+        w[i] = c[i].w;
+    for (size_t i = keep; i < n; i++)
+        if (c[i].p == (size_t)-1)
+            free(c[i].w.cand);
+    free(out->worst);
+    out->worst = w;
+    out->n_worst = keep;
+    goto done;
+fail:
+    /* out->worst is untouched; only this fold's fresh lists go. */
+    for (size_t i = 0, m = 0; i < keep && m < made; i++)
+        if (c[i].p != (size_t)-1) {
+            free(c[i].w.cand);
+            m++;
+        }
+done:
+    free(c);
+    free(rows);
+    free(nc);
+    free(cand);
+    free(sub.start);
+    free(sub.idx);
+    return rc;
+}
+
 static int match(const char *a, const char *b)
 {
     return a && b && !strcmp(a, b);
@@ -204,6 +344,8 @@ int bm_closed_set(bm_env *env, const bm_emb *e, const bm_id_cfg *cfg, bm_closed_
             }
         }
         rc = bm_search_all(env, e, probes, np, gallery, ng, &ex, cfg, s, ap, pk);
+        if (!rc)
+            rc = collect_worst(env, e, cfg, 0, probes, np, gallery, ng, &ex, s, out);
         if (rc)
             goto done;
         /* Probes without a mate cannot be identified in a closed set. */
@@ -259,6 +401,8 @@ int bm_closed_set(bm_env *env, const bm_emb *e, const bm_id_cfg *cfg, bm_closed_
                 }
             }
             rc = bm_search_all(env, e, probes, np, gallery, ng, NULL, cfg, s, ap, pk);
+            if (!rc)
+                rc = collect_worst(env, e, cfg, f, probes, np, gallery, ng, NULL, s, out);
             if (rc)
                 goto done;
             closed_fold(cfg, s, np, ap, pk, cmc_tmp, cmc, &map, pka);

@@ -52,7 +52,10 @@ size_t bm_first_nonfinite(const double *a, size_t n);
 /* ---- sort.c --------------------------------------------------------- */
 
 /* Sorts n finite doubles ascending in place, in O(n) for n >= 512 (LSD
- * radix on the IEEE bit pattern). -0.0 and +0.0 compare equal and their
+ * radix on the IEEE bit pattern). When every value is a float widened to
+ * a double (cosine scores of float32 embeddings), 32-bit keys are sorted
+ * inside the array itself with no scratch memory; otherwise 64-bit keys
+ * need one scratch array of n. -0.0 and +0.0 compare equal and their
  * relative order is unspecified; callers compare with ==.
  * BM_ERR_NOMEM if the scratch buffer cannot be allocated. */
 int bm_sort_doubles(double *a, size_t n);

@@ -14,7 +14,7 @@
 #include "report.h"
 #endif
 
-#define BM_VERSION "0.1.0"
+#define BM_VERSION "0.2.0"
 
 static const aigtatt_host *H;
 
@@ -207,6 +207,67 @@ static int write_out(void *ctx, const char *name, const void *data, size_t size)
     return H->write_file(path, data, size);
 }
 
+/* ---- report thumbnails ------------------------------------------------ */
+
+typedef struct img_ctx {
+    const bm_emb *e;
+    const char *root; /* relative image paths start here; NULL: as given */
+    size_t tried, failed;
+    char first[512];  /* the first failure, for the log */
+} img_ctx;
+
+static int load_image(void *ctx, size_t row, int min_side, unsigned char **rgba, int *w, int *h)
+{
+    img_ctx *c = ctx;
+    const char *path = c->e->path[row];
+    if (!path || !*path)
+        return -1;
+    char full[4096];
+    if (path[0] == '/' || !c->root)
+        snprintf(full, sizeof full, "%s", path);
+    else
+        snprintf(full, sizeof full, "%s/%s", c->root, path);
+    c->tried++;
+    aigtatt_image_load_opts o = {.struct_size = sizeof o, .channels = 4, .min_width = min_side,
+                                 .min_height = min_side};
+    aigtatt_image *img = NULL;
+    if (H->image_load(full, &o, &img) != AIGTATT_OK || !img || img->channels != 4) {
+        if (c->failed++ == 0)
+            snprintf(c->first, sizeof c->first, "%s", H->last_error());
+        H->image_free(img);
+        return -1;
+    }
+    size_t rb = (size_t)img->width * 4;
+    unsigned char *px = malloc(rb * (size_t)img->height);
+    if (!px) {
+        H->image_free(img);
+        return -1;
+    }
+    for (int32_t y = 0; y < img->height; y++)
+        memcpy(px + (size_t)y * rb, img->data + (size_t)y * img->stride, rb);
+    *rgba = px;
+    *w = img->width;
+    *h = img->height;
+    H->image_free(img);
+    return 0;
+}
+
+/* The folder of a file path (malloc'd), "." when it has none. */
+static char *dir_of(const char *file)
+{
+    const char *sl = strrchr(file, '/');
+    if (!sl)
+        return bm_strdup(".");
+    if (sl == file)
+        return bm_strdup("/");
+    char *d = malloc((size_t)(sl - file) + 1);
+    if (d) {
+        memcpy(d, file, (size_t)(sl - file));
+        d[sl - file] = 0;
+    }
+    return d;
+}
+
 /* ---- run ------------------------------------------------------------- */
 
 static int bm_run(aigtatt_run *run)
@@ -220,7 +281,7 @@ static int bm_run(aigtatt_run *run)
     bm_ver_result ver = {0};
     bm_closed_result closed = {0};
     bm_open_result open = {0};
-    char src[4096] = "", err[BM_ERRLEN] = "";
+    char src[4096] = "", err[BM_ERRLEN] = "", *root_own = NULL;
     if ((rc = load(run, p, &e, src, sizeof src)))
         goto done;
     if (!strcmp(H->param_string(p, "label_from"), "folder") &&
@@ -241,6 +302,7 @@ static int bm_run(aigtatt_run *run)
     env.cancelled = H->cancelled;
     env.seed_derive = H->seed_derive;
     env.gemm = (bm_gemm)enum_index(H->param_string(p, "matmul"), gemm_names);
+    env.block_bytes = (size_t)H->param_int(p, "block_mb") << 20;
 
     bm_ver_cfg vc = {
         .seed = seed,
@@ -259,6 +321,8 @@ static int bm_run(aigtatt_run *run)
         .exclude_source = H->param_bool(p, "exclude_source"),
         .enrolled_fraction = H->param_float(p, "enrolled_fraction"),
         .open_rank = (size_t)H->param_int(p, "open_rank"),
+        .worst_probes = H->param_bool(p, "report") ? (size_t)H->param_int(p, "worst_probes") : 0,
+        .worst_top_k = (size_t)H->param_int(p, "worst_top_k"),
     };
     read_pk(p, &ic);
     const char *closed_mode = H->param_string(p, "closed_set");
@@ -288,6 +352,14 @@ static int bm_run(aigtatt_run *run)
     for (size_t i = 0; i < env.n_warnings; i++)
         H->log(AIGTATT_LOG_WARN, "%s", env.warnings[i]);
 
+    /* Thumbnails: image paths are relative to image_root, else to the
+     * input port's folder or the embeddings file's folder. */
+    const char *root = H->param_string(p, "image_root");
+    if (!root) {
+        const char *dir = H->run_input_dir(run, "embeddings");
+        root = dir ? dir : (root_own = dir_of(src));
+    }
+    img_ctx ictx = {.e = &e, .root = root};
     bm_report_in in = {
         .component = "eval.biometric", .version = BM_VERSION, .source = src, .emb = &e,
         .ver_cfg = &vc, .id_cfg = &ic,
@@ -296,6 +368,7 @@ static int bm_run(aigtatt_run *run)
         .backbone = H->param_string(p, "backbone"), .margin = H->param_string(p, "margin"),
         .csv_percent = !strcmp(H->param_string(p, "csv_units"), "percent"),
         .curve_points = (size_t)H->param_int(p, "curve_points"),
+        .image = load_image, .image_ctx = &ictx,
     };
     out_ctx oc = {H->run_output_dir(run, "metrics")};
     if ((rc = bm_write_reports(&in, write_out, &oc, err))) {
@@ -306,6 +379,9 @@ static int bm_run(aigtatt_run *run)
 #ifdef BM_HAVE_CAIRO
         if ((rc = bm_write_plots_and_report(&in, write_out, &oc, err)))
             H->set_error("%s", err);
+        else if (ictx.failed)
+            H->log(AIGTATT_LOG_WARN, "report: %zu of %zu images could not be read, shown by id "
+                   "only (first: %s)", ictx.failed, ictx.tried, ictx.first);
 #else
         H->log(AIGTATT_LOG_WARN, "report: this build has no cairo; no plots or report.html");
 #endif
@@ -314,6 +390,7 @@ static int bm_run(aigtatt_run *run)
 fail_env:
     H->set_error("%s", env.err[0] ? env.err : "evaluation failed");
 done:
+    free(root_own);
     bm_ver_result_free(&ver);
     bm_closed_result_free(&closed);
     bm_open_result_free(&open);
@@ -394,6 +471,20 @@ static const aigtatt_param_desc bm_params[] = {
     {.name = "report", .type = AIGTATT_PARAM_BOOL, .default_value = "true",
      .doc = "Also write plots/*.png and *.svg (DET, ROC, CMC, score histograms, error rates) and "
             "a self-contained report.html."},
+    {.name = "worst_probes", .type = AIGTATT_PARAM_INT, .default_value = "8", .has_min = 1,
+     .min = 0, .has_max = 1, .max = 100,
+     .doc = "report.html shows this many worst closed-set searches (highest rank of the true "
+            "mate, then lowest mate score) with their first candidates; 0: none."},
+    {.name = "worst_top_k", .type = AIGTATT_PARAM_INT, .default_value = "5", .has_min = 1,
+     .min = 1, .has_max = 1, .max = 50,
+     .doc = "Candidates shown per worst search (the true mate is added when it ranks lower)."},
+    {.name = "image_root", .type = AIGTATT_PARAM_PATH, .default_value = "~",
+     .doc = "Folder that relative image paths of the embeddings rows start from (thumbnails in "
+            "report.html); unset: the input port's folder, or the embeddings file's folder."},
+    {.name = "block_mb", .type = AIGTATT_PARAM_INT, .default_value = "32", .has_min = 1,
+     .min = 1, .has_max = 1, .max = 65536,
+     .doc = "MiB of scores a search thread holds at once: identification never builds the whole "
+            "probe x gallery matrix (at least one gallery row per block)."},
     {.name = "backbone", .type = AIGTATT_PARAM_STRING, .default_value = "",
      .doc = "Backbone column of results.csv."},
     {.name = "margin", .type = AIGTATT_PARAM_STRING, .default_value = "",

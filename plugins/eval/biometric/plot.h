@@ -29,6 +29,14 @@ typedef struct bm_chart {
 int bm_plot(const bm_chart *c, const bm_series *s, size_t ns, int svg, unsigned char **out,
             size_t *len);
 
+/* A thumbnail of an 8-bit RGBA image (w x h, rows packed) scaled down to
+ * fit box x box (never up), by area averaging in linear light with
+ * premultiplied alpha, as PNG bytes (*png malloc'd); an opaque image gives
+ * an RGB PNG. *tw, *th (may be NULL) receive its size. Returns 0, or -1 on
+ * bad arguments, cairo failure or no memory. */
+int bm_thumb_png(const unsigned char *rgba, int w, int h, int box, unsigned char **png,
+                 size_t *len, int *tw, int *th);
+
 /* The standard normal quantile (probit), for DET axes. */
 double bm_probit(double p);
 

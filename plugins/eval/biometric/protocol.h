@@ -19,6 +19,13 @@ typedef struct bm_env {
     /* Seed of item `index` of stream `label`; NULL: a builtin mix. */
     uint64_t (*seed_derive)(uint64_t seed, const char *label, uint64_t index);
     bm_gemm gemm;
+    /* Bytes of scores one block of a probe x gallery product may hold
+     * (each thread holds one block at a time); 0: 32 MiB. A search never
+     * materialises more of the score matrix than this. */
+    size_t block_bytes;
+    /* The largest score block a search or top-k allocated, in bytes, for
+     * callers (and tests) that check the cap held. */
+    size_t peak_block_bytes;
     char err[BM_ERRLEN]; /* the message of a failure */
     /* Warnings for the user, one string each (malloc'd), freed with the
      * results. */
@@ -32,6 +39,11 @@ void bm_env_warn(bm_env *env, const char *fmt, ...)
 #endif
     ;
 void bm_env_free(bm_env *env);
+
+/* Doubles one score block may hold under env->block_bytes (at least 1). */
+size_t bm_block_doubles(const bm_env *env);
+/* Records that a score block of `bytes` was allocated. */
+void bm_note_block(bm_env *env, size_t bytes);
 
 /* A seeded generator (splitmix64), one per protocol stream. */
 uint64_t bm_rand(uint64_t *state);
@@ -103,6 +115,9 @@ typedef struct bm_id_cfg {
      * rows it was made from (its source equals their id or path). */
     const char *gallery_role, *probe_role;
     int exclude_source;
+    /* report: the worst searches of the closed set and how many of their
+     * candidates to keep (0: none) */
+    size_t worst_probes, worst_top_k;
     /* open set */
     double enrolled_fraction; /* of the identities with >= 2 images */
     size_t open_rank;         /* R: a mate counts only at rank <= R */
@@ -113,8 +128,32 @@ typedef struct bm_ms {
     double mean, std;
 } bm_ms;
 
+/* One candidate of a probe's list: `pos` is a gallery position in
+ * bm_topk_all's output (an embedding row once bm_closed_set has mapped it),
+ * `mate` non-zero when it holds the probe's identity. */
+typedef struct bm_cand {
+    size_t pos;
+    double score;
+    int mate;
+} bm_cand;
+
+/* One of the worst searches of the closed set (highest rank of the true
+ * mate, then lowest mate score), with its first candidates, for the
+ * report. Rows are embedding rows. */
+typedef struct bm_worst {
+    size_t fold;        /* 0-based */
+    size_t probe;       /* the probe's row */
+    size_t rank;        /* rank of the true mate (1-based) */
+    double mate_score, nonmate_score;
+    size_t mate_row;    /* the mate's row (its best image by identity) */
+    bm_cand *cand;      /* the first candidates, best first (pos = row) */
+    size_t n_cand;
+} bm_worst;
+
 typedef struct bm_closed_result {
     int done;
+    bm_worst *worst;         /* worst searches, worst first */
+    size_t n_worst;
     size_t folds, n_gallery, n_probes; /* per fold (the last one's sizes) */
     size_t max_rank;
     bm_ms *cmc;              /* max_rank entries, fractions */
@@ -150,5 +189,21 @@ typedef struct bm_excl {
 int bm_search_all(bm_env *env, const bm_emb *e, const size_t *probes, size_t np,
                   const size_t *gallery, size_t ng, const bm_excl *excl, const bm_id_cfg *cfg,
                   bm_search *out, double *ap, double *pk);
+
+/* Non-zero when candidate a ranks before b: higher score first; on equal
+ * scores the tie rule of rank.c (pessimistic: non-mates first, optimistic:
+ * mates first), then the lower gallery position. */
+int bm_cand_before(const bm_cand *a, const bm_cand *b, bm_ties ties);
+
+/* The first k candidates of each probe's list, best first, without the
+ * score matrix: probe blocks x gallery tiles of at most bm_block_doubles()
+ * scores each, every probe keeping a bounded list of its k best so far.
+ * Candidates are gallery images, or with cfg->by_identity identities, each
+ * at its best image (the lowest gallery position among equal bests), as
+ * bm_search_row ranks them. out holds np * k entries (probe p's at
+ * out[p * k]); n_out[p] receives how many it got (k, or fewer candidates). */
+int bm_topk_all(bm_env *env, const bm_emb *e, const size_t *probes, size_t np,
+                const size_t *gallery, size_t ng, const bm_excl *excl, const bm_id_cfg *cfg,
+                size_t k, bm_cand *out, size_t *n_out);
 
 #endif

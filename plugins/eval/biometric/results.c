@@ -88,6 +88,41 @@ static json_t *verification_json(const bm_report_in *in)
     return j;
 }
 
+/* A row's id and identity, as the report names it. */
+static json_t *row_json(const bm_emb *e, size_t row)
+{
+    json_t *j = json_object();
+    json_object_set_new(j, "id", json_string(e->id[row] ? e->id[row] : ""));
+    json_object_set_new(j, "identity", json_string(e->label[row]));
+    if (e->path[row])
+        json_object_set_new(j, "path", json_string(e->path[row]));
+    return j;
+}
+
+static json_t *worst_json(const bm_report_in *in)
+{
+    const bm_closed_result *c = in->closed;
+    json_t *a = json_array();
+    for (size_t i = 0; i < c->n_worst; i++) {
+        const bm_worst *w = &c->worst[i];
+        json_t *o = row_json(in->emb, w->probe), *cl = json_array();
+        json_object_set_new(o, "fold", json_integer((json_int_t)w->fold + 1));
+        json_object_set_new(o, "mate_rank", json_integer((json_int_t)w->rank));
+        json_object_set_new(o, "mate_score", num(w->mate_score));
+        json_object_set_new(o, "best_nonmate_score", num(w->nonmate_score));
+        json_object_set_new(o, "mate", row_json(in->emb, w->mate_row));
+        for (size_t k = 0; k < w->n_cand; k++) {
+            json_t *cj = row_json(in->emb, w->cand[k].pos);
+            json_object_set_new(cj, "score", num(w->cand[k].score));
+            json_object_set_new(cj, "is_mate", json_boolean(w->cand[k].mate));
+            json_array_append_new(cl, cj);
+        }
+        json_object_set_new(o, "candidates", cl);
+        json_array_append_new(a, o);
+    }
+    return a;
+}
+
 static json_t *closed_json(const bm_report_in *in)
 {
     const bm_closed_result *c = in->closed;
@@ -109,13 +144,19 @@ static json_t *closed_json(const bm_report_in *in)
         snprintf(key, sizeof key, "%zu", cfg->pk[k]);
         json_object_set_new(pk, key, ms(c->pk[k]));
     }
-    return json_pack("{s:s, s:I, s:I, s:I, s:I, s:s, s:s, s:o, s:o, s:o, s:o, s:o}", "protocol",
-                     in->closed_protocol ? in->closed_protocol : "", "folds",
-                     (json_int_t)c->folds, "gallery_size", (json_int_t)c->n_gallery, "probes",
-                     (json_int_t)c->n_probes, "probes_without_mate", (json_int_t)c->n_no_mate,
-                     "ties", bm_ties_name(cfg->ties), "candidates",
-                     cfg->by_identity ? "identities" : "images", "rank", ranks, "cmc", cmc,
-                     "cmc_std", cmcs, "map", ms(c->map), "precision_at_k", pk);
+    json_t *j = json_pack("{s:s, s:I, s:I, s:I, s:I, s:s, s:s, s:o, s:o, s:o, s:o, s:o}",
+                          "protocol", in->closed_protocol ? in->closed_protocol : "", "folds",
+                          (json_int_t)c->folds, "gallery_size", (json_int_t)c->n_gallery,
+                          "probes", (json_int_t)c->n_probes, "probes_without_mate",
+                          (json_int_t)c->n_no_mate, "ties", bm_ties_name(cfg->ties),
+                          "candidates", cfg->by_identity ? "identities" : "images", "rank",
+                          ranks, "cmc", cmc, "cmc_std", cmcs, "map", ms(c->map),
+                          "precision_at_k", pk);
+    /* The searches report.html shows, worst first (ranks and scores as
+     * the protocol found them; folds count from 1). */
+    if (j && c->n_worst)
+        json_object_set_new(j, "worst_searches", worst_json(in));
+    return j;
 }
 
 static json_t *open_json(const bm_report_in *in)

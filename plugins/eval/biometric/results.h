@@ -21,6 +21,13 @@ typedef struct bm_report_in {
     const char *backbone, *margin;   /* seed CSV columns, may be "" */
     int csv_percent;                 /* seed CSV in percent, else fractions */
     size_t curve_points;             /* cap on rows of each curve CSV */
+    /* Thumbnails of the worst searches in report.html: the image of row
+     * `row` as 8-bit RGBA, w x h, rows packed (*rgba malloc'd, freed by
+     * the caller), decoded at no less than min_side on both sides where
+     * the decoder can scale. Returns 0, or non-zero when the row has no
+     * readable image (the report then shows its id only). NULL: ids only. */
+    int (*image)(void *ctx, size_t row, int min_side, unsigned char **rgba, int *w, int *h);
+    void *image_ctx;
 } bm_report_in;
 
 /* Writes `size` bytes to `name` under the output folder; returns 0 or a
