@@ -30,6 +30,7 @@ struct aigtatt_run {
     size_t n_in;
     run_port *out;
     size_t n_out;
+    char *state_dir;
 };
 
 /* ---- host functions on the running node ------------------------------ */
@@ -77,6 +78,22 @@ int aigtatt_run_output_add(aigtatt_run *run, const char *port, const aigtatt_rec
         return AIGTATT_ERR_INVALID;
     }
     return aigtatt_set_writer_add(p->writer, rec);
+}
+
+const char *aigtatt_run_state_dir(const aigtatt_run *run_c)
+{
+    aigtatt_run *run = (aigtatt_run *)run_c;
+    if (!run)
+        return NULL;
+    if (!run->state_dir) {
+        char *dir = aigtatt_path_join(run->exp->workdir, "state");
+        if (!dir || aigtatt_mkdirs(dir) != AIGTATT_OK) {
+            free(dir);
+            return NULL;
+        }
+        run->state_dir = dir;
+    }
+    return run->state_dir;
 }
 
 /* ---- layout ------------------------------------------------------------ */
@@ -263,6 +280,7 @@ static void free_run(aigtatt_run *r)
     }
     free(r->in);
     free(r->out);
+    free(r->state_dir);
 }
 
 static double now_s(void)

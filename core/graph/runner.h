@@ -9,6 +9,7 @@
  *   runs/<stamp>/nodes/<node>         symlink to the node's cache entry
  *   latest -> runs/<stamp>            the newest run
  *   aigtatt.lock                      copy of the newest lock.json
+ *   state/                            nodes' resumable work (host->run_state_dir)
  * A node result is built in cache/<node>/.tmp-<key16>-<pid> and renamed into
  * place only after the node succeeded, so a crash or Ctrl-C never leaves a
  * folder under a final name; leftovers are removed by the next run. */
@@ -42,5 +43,6 @@ const char *aigtatt_run_input_dir(const aigtatt_run *run, const char *port);
 const char *aigtatt_run_output_dir(const aigtatt_run *run, const char *port);
 int aigtatt_run_set_open(const aigtatt_run *run, const char *port, aigtatt_set **out);
 int aigtatt_run_output_add(aigtatt_run *run, const char *port, const aigtatt_record *rec);
+const char *aigtatt_run_state_dir(const aigtatt_run *run);
 
 #endif

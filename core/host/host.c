@@ -203,6 +203,8 @@ static const aigtatt_host host_table = {
     .st_writer_free = aigtatt_st_writer_free,
 
     .nn = &aigtatt_nn_builder_api,
+
+    .run_state_dir = aigtatt_run_state_dir,
 };
 
 const aigtatt_host *aigtatt_host_get(void) { return &host_table; }

@@ -298,6 +298,17 @@ typedef struct aigtatt_host {
     /** The network builder that backbone and loss plugins describe their
      *  networks with; static, never NULL. */
     const aigtatt_nn_api *nn;
+
+    /* ---- state that outlives a node's result ----------------------- */
+
+    /** The experiment's persistent state folder, <workdir>/state, created on
+     *  demand and owned by the run (valid during run()). Unlike output
+     *  folders it survives failed and interrupted runs, so nodes keep
+     *  resumable work there (a provider's finished paid images); it is
+     *  under the workdir lock, never cleaned by the runner and never part of
+     *  a cache key. Subfolders are the component's to name; NULL (error
+     *  set) when it cannot be created. */
+    const char *(*run_state_dir)(const aigtatt_run *run);
 } aigtatt_host;
 
 #ifdef __cplusplus
