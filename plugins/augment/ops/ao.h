@@ -14,7 +14,7 @@
 
 /* Bump when any op's output for the same seed changes: it is part of the
  * pipeline's cache key (op versions are not, see ao_pipeline.c). */
-#define AO_VERSION "1.1.0"
+#define AO_VERSION "1.2.0"
 
 extern const aigtatt_host *ao_host;
 
@@ -91,6 +91,22 @@ void ao_warp_map(const aigtatt_image *in, aigtatt_image *out, ao_map_fn map, voi
 /* d[i] = sum_j k[j] * src[j][i] for i < n (j = 0..taps-1, summed in that
  * order), vectorised: the inner loop of blurs and other small filters. */
 void ao_weighted_rows(float *d, const float *const *src, const float *k, int taps, size_t n);
+
+/* Vector kernels (ao_simd.c): exact, so the same bytes on every CPU. */
+/* d[i] = lut[s[i]] for i < n. */
+void ao_lut_row(const uint8_t *s, uint8_t *d, size_t n, const uint8_t lut[256]);
+/* The same for `rows` rows of n bytes (source and destination strides). */
+void ao_lut_rows(const uint8_t *s, size_t ss, uint8_t *d, size_t ds, size_t n, int rows, const uint8_t lut[256]);
+/* Adds the per-channel sums of an RGB row of w pixels to sum[0..2]. */
+void ao_sum_rgb_row(const uint8_t *p, int w, uint64_t sum[3]);
+/* RGB rows (w pixels each) through a 14-bit fixed-point 3x3 matrix m
+ * (row-major): d = clamp((m * s + 8192) >> 14) per pixel and channel. */
+void ao_matrix_rgb(const uint8_t *s, size_t ss, uint8_t *d, size_t ds, int w, int rows, const int32_t m[9]);
+/* Bytes to floats; floats to bytes as ao_clamp_u8() rounds them. */
+void ao_u8_to_float(const uint8_t *s, float *d, size_t n);
+void ao_float_to_u8(const float *s, uint8_t *d, size_t n);
+/* d = the row s mirrored left-right (w pixels of c bytes). */
+void ao_flip_row(const uint8_t *s, uint8_t *d, int w, int c);
 
 /* Inverts a 3x3 matrix; 0 on success, -1 if singular. */
 int ao_mat3_inv(const double m[9], double inv[9]);

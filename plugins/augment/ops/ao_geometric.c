@@ -265,16 +265,7 @@ static int flip_apply(const aigtatt_params *p, aigtatt_rng *rng, const aigtatt_i
             memcpy(d, ao_px(in, 0, h - 1 - y), (size_t)w * (size_t)c);
             continue;
         }
-        const uint8_t *s = ao_px(in, w - 1, y);
-        if (c == 3)
-            for (int x = 0; x < w; x++, d += 3, s -= 3) {
-                d[0] = s[0];
-                d[1] = s[1];
-                d[2] = s[2];
-            }
-        else
-            for (int x = 0; x < w; x++, d += c, s -= c)
-                memcpy(d, s, (size_t)c);
+        ao_flip_row(ao_px(in, 0, y), d, w, c);
     }
     *out = o;
     return AIGTATT_OK;

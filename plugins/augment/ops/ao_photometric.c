@@ -19,23 +19,14 @@ static int apply_lut(const aigtatt_image *in, const uint8_t lut[256], aigtatt_im
     if (!o)
         return AIGTATT_ERR_NOMEM;
     const int c = in->channels, cc = colour_channels(in);
+    if (c == cc) {
+        ao_lut_rows(in->data, in->stride, o->data, o->stride, (size_t)in->width * (size_t)c, in->height, lut);
+        *out = o;
+        return AIGTATT_OK;
+    }
     for (int y = 0; y < in->height; y++) {
         const uint8_t *s = ao_px(in, 0, y);
         uint8_t *d = ao_px(o, 0, y);
-        if (c == cc) {
-            const size_t n = (size_t)in->width * (size_t)c;
-            size_t i = 0;
-            for (; i + 4 <= n; i += 4) {
-                uint8_t a = lut[s[i]], b = lut[s[i + 1]], e = lut[s[i + 2]], f = lut[s[i + 3]];
-                d[i] = a;
-                d[i + 1] = b;
-                d[i + 2] = e;
-                d[i + 3] = f;
-            }
-            for (; i < n; i++)
-                d[i] = lut[s[i]];
-            continue;
-        }
         for (int x = 0; x < in->width; x++, s += c, d += c)
             for (int k = 0; k < c; k++)
                 d[k] = k < cc ? lut[s[k]] : s[k];
@@ -115,17 +106,20 @@ static double mean_luma(const aigtatt_image *in)
     for (int y = 0; y < in->height; y++) {
         const uint8_t *p = ao_px(in, 0, y);
         /* Per-channel sums first (the weighted sum is linear): no multiply
-         * per pixel. A row of 8-bit values fits 32 bits up to 16M pixels. */
-        uint64_t r = 0, g = 0, b = 0;
-        if (c >= 3)
+         * per pixel. */
+        uint64_t rgb[3] = {0, 0, 0};
+        if (c == 3)
+            ao_sum_rgb_row(p, in->width, rgb);
+        else if (c > 3)
             for (int x = 0; x < in->width; x++, p += c) {
-                r += p[0];
-                g += p[1];
-                b += p[2];
+                rgb[0] += p[0];
+                rgb[1] += p[1];
+                rgb[2] += p[2];
             }
         else
             for (int x = 0; x < in->width; x++, p += c)
-                r += p[0];
+                rgb[0] += p[0];
+        const uint64_t r = rgb[0], g = rgb[1], b = rgb[2];
         sum += c >= 3 ? 19595u * r + 38470u * g + 7471u * b : 65536u * r;
     }
     return (double)sum / 65536.0 / ((double)in->width * in->height);
@@ -204,6 +198,11 @@ static int apply_matrix(const aigtatt_image *in, const double M[9], aigtatt_imag
     int32_t m[9];
     for (int i = 0; i < 9; i++)
         m[i] = (int32_t)lrint(fmax(-8.0, fmin(8.0, M[i])) * 16384);
+    if (c == 3) {
+        ao_matrix_rgb(in->data, in->stride, o->data, o->stride, in->width, in->height, m);
+        *out = o;
+        return AIGTATT_OK;
+    }
     for (int y = 0; y < in->height; y++) {
         const uint8_t *s = ao_px(in, 0, y);
         uint8_t *d = ao_px(o, 0, y);

@@ -223,51 +223,201 @@ static inline __attribute__((always_inline)) void sample_fixed(const aigtatt_ima
         d[k] = (uint8_t)((w00 * p[k] + w10 * pr[k] + w01 * q[k] + w11 * qr[k] + (1u << 19)) >> 20);
 }
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define AO_WARP_SIMD 1
+
+/* sample_fixed() for an RGB pixel whose four neighbours are inside and
+ * whose 8-byte loads stay inside the rows (x0 + 2 < width), in vector
+ * integers: v = (1024-wy) p + wy q per channel (pmaddwd), then
+ * (1024 v + wx (v_right - v) + 2^19) >> 20: exactly the scalar sum.
+ * Stores 4 bytes (the fourth is the next pixel's, written after). */
+__attribute__((target("avx2"))) static inline void bilinear3_vec(const uint8_t *p, size_t stride, uint32_t wx,
+                                                                 uint32_t wy, uint8_t *d)
+{
+    const __m128i z = _mm_setzero_si128();
+    const __m128i P = _mm_loadl_epi64((const __m128i *)(const void *)p);
+    const __m128i Q = _mm_loadl_epi64((const __m128i *)(const void *)(p + stride));
+    const __m128i PQ = _mm_unpacklo_epi8(P, Q);
+    const __m128i WY = _mm_set1_epi32((int)((1024 - wy) | (wy << 16)));
+    const __m128i v = _mm_madd_epi16(_mm_unpacklo_epi8(PQ, z), WY);
+    const __m128i vr = _mm_alignr_epi8(_mm_madd_epi16(_mm_unpackhi_epi8(PQ, z), WY), v, 12);
+    __m128i t = _mm_add_epi32(_mm_slli_epi32(v, 10), _mm_mullo_epi32(_mm_sub_epi32(vr, v), _mm_set1_epi32((int)wx)));
+    t = _mm_srli_epi32(_mm_add_epi32(t, _mm_set1_epi32(1 << 19)), 20);
+    t = _mm_packus_epi16(_mm_packus_epi32(t, t), z);
+    const int32_t r = _mm_cvtsi128_si32(t);
+    memcpy(d, &r, 4);
+}
+
+/* One RGB pixel at (fx, fy) as sample_fixed() gives it. */
+__attribute__((target("avx2"))) static inline __attribute__((always_inline)) void sample3(const aigtatt_image *in, int64_t fx, int64_t fy,
+                                                           const ao_fill *f, uint8_t *d, int last)
+{
+    const int x0 = (int)(fx >> 32), y0 = (int)(fy >> 32);
+    if (!last && (unsigned)x0 < (unsigned)(in->width - 2) && (unsigned)y0 < (unsigned)(in->height - 1)) {
+        const uint32_t wx = (uint32_t)(((fx & 0xffffffff) + (INT64_C(1) << 21)) >> 22);
+        const uint32_t wy = (uint32_t)(((fy & 0xffffffff) + (INT64_C(1) << 21)) >> 22);
+        bilinear3_vec(in->data + (size_t)y0 * in->stride + (size_t)x0 * 3, in->stride, wx, wy, d);
+        return;
+    }
+    sample_fixed(in, fx, fy, f, d);
+}
+
+__attribute__((target("avx2"))) static void fixed_row3(const aigtatt_image *in, uint8_t *d, int n, int last,
+                                                        const int64_t *fx, const int64_t *fy, const ao_fill *f)
+{
+    for (int x = 0; x < n; x++, d += 3)
+        sample3(in, fx[x], fy[x], f, d, last && x == n - 1);
+}
+
+/* The projective source points of pixels x0 .. x0+n-1 of row y, four at a
+ * time: the same IEEE operations in the same order as one at a time. */
+__attribute__((target("avx2"))) static void persp_points4(const double H[9], int x0, int n, double cy, double *ws,
+                                                           double *sxs, double *sys)
+{
+    const __m256d h0 = _mm256_set1_pd(H[0]), h3 = _mm256_set1_pd(H[3]), h6 = _mm256_set1_pd(H[6]);
+    const __m256d b0 = _mm256_set1_pd(H[1] * cy), b3 = _mm256_set1_pd(H[4] * cy), b6 = _mm256_set1_pd(H[7] * cy);
+    const __m256d c0 = _mm256_set1_pd(H[2]), c3 = _mm256_set1_pd(H[5]), c6 = _mm256_set1_pd(H[8]);
+    const __m256d one = _mm256_set1_pd(1.0), step = _mm256_set1_pd(4.0);
+    __m256d cx = _mm256_setr_pd(x0 + 0.5, x0 + 1.5, x0 + 2.5, x0 + 3.5);
+    int x = 0;
+    for (; x + 4 <= n; x += 4, cx = _mm256_add_pd(cx, step)) {
+        const __m256d w = _mm256_add_pd(_mm256_add_pd(_mm256_mul_pd(h6, cx), b6), c6);
+        const __m256d iw = _mm256_div_pd(one, w);
+        _mm256_storeu_pd(ws + x, w);
+        _mm256_storeu_pd(sxs + x, _mm256_mul_pd(_mm256_add_pd(_mm256_add_pd(_mm256_mul_pd(h0, cx), b0), c0), iw));
+        _mm256_storeu_pd(sys + x, _mm256_mul_pd(_mm256_add_pd(_mm256_add_pd(_mm256_mul_pd(h3, cx), b3), c3), iw));
+    }
+    for (; x < n; x++) {
+        const double cxs = (x0 + x) + 0.5, w = H[6] * cxs + H[7] * cy + H[8], iw = 1.0 / w;
+        ws[x] = w;
+        sxs[x] = (H[0] * cxs + H[1] * cy + H[2]) * iw;
+        sys[x] = (H[3] * cxs + H[4] * cy + H[5]) * iw;
+    }
+}
+
+static int warp_simd(const aigtatt_image *in)
+{
+    static int v = -1; /* a benign race: every thread computes the same value */
+    if (v < 0) {
+        __builtin_cpu_init();
+        v = __builtin_cpu_supports("avx2") ? 1 : 0;
+    }
+    return in->channels == 3 && in->width >= 3 && in->height >= 2 && v;
+}
+#endif
+
+/* Output tiles: TILE_H rows by TILE_W pixels, so that the source pixels a
+ * tile reads (a rotated or stretched copy of it) stay in the L1 cache;
+ * a whole output row reads a slanted band of many source rows. */
+#define TILE_W 64
+#define TILE_H 16
+
 void ao_warp(const aigtatt_image *in, aigtatt_image *out, const double H[9], const ao_fill *f)
 {
     /* Source points within +-2^30 pixels (any sane transform) go through
      * 32.32 fixed point: an affine H steps along a row by integer adds
      * (exact to 2^-32 pixel), a projective one divides once per pixel
      * (its conversion truncates, an error below 2^-32 pixel).
-     * Farther points, and a vanishing denominator, take the old path. */
-    const int c = out->channels;
+     * Farther points, and a vanishing denominator, take the old path.
+     * Pixels are visited tile by tile; each one's value depends on its own
+     * position only, so the order changes no byte. */
+    const int c = out->channels, W = out->width, Hh = out->height;
     const double one = 4294967296.0, lim = 1073741824.0;
+#ifdef AO_WARP_SIMD
+    const int simd = c == 3 && warp_simd(in);
+#else
+    const int simd = 0;
+#endif
+    int64_t fxs[TILE_W], fys[TILE_W];
     if (H[6] == 0 && H[7] == 0 && fabs(H[8]) >= 1e-12) {
         const double iw = 1.0 / H[8];
         int ok = 1;
         for (int i = 0; i < 4 && ok; i++) {
-            double cx = i & 1 ? out->width : 0, cy = i & 2 ? out->height : 0;
+            double cx = i & 1 ? W : 0, cy = i & 2 ? Hh : 0;
             ok = fabs((H[0] * cx + H[1] * cy + H[2]) * iw) < lim && fabs((H[3] * cx + H[4] * cy + H[5]) * iw) < lim;
         }
         if (ok) {
             const int64_t dx = (int64_t)llround(H[0] * iw * one), dy = (int64_t)llround(H[3] * iw * one);
-            for (int y = 0; y < out->height; y++) {
-                const double cy = y + 0.5;
-                int64_t fx = (int64_t)llround(((H[0] * 0.5 + H[1] * cy + H[2]) * iw - 0.5) * one);
-                int64_t fy = (int64_t)llround(((H[3] * 0.5 + H[4] * cy + H[5]) * iw - 0.5) * one);
-                uint8_t *d = ao_px(out, 0, y);
-                for (int x = 0; x < out->width; x++, d += c, fx += dx, fy += dy)
-                    sample_fixed(in, fx, fy, f, d);
+            for (int y0 = 0; y0 < Hh; y0 += TILE_H) {
+                const int y1 = y0 + TILE_H < Hh ? y0 + TILE_H : Hh;
+                int64_t rfx[TILE_H], rfy[TILE_H];
+                for (int y = y0; y < y1; y++) {
+                    const double cy = y + 0.5;
+                    rfx[y - y0] = (int64_t)llround(((H[0] * 0.5 + H[1] * cy + H[2]) * iw - 0.5) * one);
+                    rfy[y - y0] = (int64_t)llround(((H[3] * 0.5 + H[4] * cy + H[5]) * iw - 0.5) * one);
+                }
+                for (int x0 = 0; x0 < W; x0 += TILE_W) {
+                    const int n = x0 + TILE_W < W ? TILE_W : W - x0;
+                    for (int y = y0; y < y1; y++) {
+                        int64_t fx = rfx[y - y0] + (int64_t)x0 * dx, fy = rfy[y - y0] + (int64_t)x0 * dy;
+                        uint8_t *d = ao_px(out, x0, y);
+#ifdef AO_WARP_SIMD
+                        if (simd) {
+                            for (int x = 0; x < n; x++, fx += dx, fy += dy) {
+                                fxs[x] = fx;
+                                fys[x] = fy;
+                            }
+                            fixed_row3(in, d, n, x0 + n == W, fxs, fys, f);
+                            continue;
+                        }
+#endif
+                        for (int x = 0; x < n; x++, d += c, fx += dx, fy += dy)
+                            sample_fixed(in, fx, fy, f, d);
+                    }
+                }
             }
             return;
         }
     }
-    for (int y = 0; y < out->height; y++) {
-        uint8_t *d = ao_px(out, 0, y);
-        const double cy = y + 0.5;
-        for (int x = 0; x < out->width; x++, d += c) {
-            const double cx = x + 0.5, w = H[6] * cx + H[7] * cy + H[8];
-            if (fabs(w) < 1e-12) {
-                memcpy(d, f->value, (size_t)c);
-                continue;
+    /* Projective: a tile row's source points first, in a loop the compiler
+     * vectorises (the same IEEE operations per pixel, so the same values
+     * as one pixel at a time), then the samples. */
+    double ws[TILE_W], sxs[TILE_W], sys[TILE_W];
+    uint8_t okp[TILE_W];
+    for (int y0 = 0; y0 < Hh; y0 += TILE_H) {
+        const int y1 = y0 + TILE_H < Hh ? y0 + TILE_H : Hh;
+        for (int x0 = 0; x0 < W; x0 += TILE_W) {
+            const int n = x0 + TILE_W < W ? TILE_W : W - x0;
+            for (int y = y0; y < y1; y++) {
+                uint8_t *d = ao_px(out, x0, y);
+                const double cy = y + 0.5;
+#ifdef AO_WARP_SIMD
+                if (simd)
+                    persp_points4(H, x0, n, cy, ws, sxs, sys);
+                else
+#endif
+                for (int x = 0; x < n; x++) {
+                    const double cx = (x0 + x) + 0.5, w = H[6] * cx + H[7] * cy + H[8], iw = 1.0 / w;
+                    ws[x] = w;
+                    sxs[x] = (H[0] * cx + H[1] * cy + H[2]) * iw;
+                    sys[x] = (H[3] * cx + H[4] * cy + H[5]) * iw;
+                }
+                int all = 1;
+                for (int x = 0; x < n; x++) {
+                    okp[x] = fabs(ws[x]) >= 1e-12 && fabs(sxs[x]) < lim && fabs(sys[x]) < lim;
+                    all &= okp[x];
+                    fxs[x] = okp[x] ? (int64_t)((sxs[x] - 0.5) * one) : 0;
+                    fys[x] = okp[x] ? (int64_t)((sys[x] - 0.5) * one) : 0;
+                }
+#ifdef AO_WARP_SIMD
+                if (simd && all) {
+                    fixed_row3(in, d, n, x0 + n == W, fxs, fys, f);
+                    continue;
+                }
+#endif
+                for (int x = 0; x < n; x++, d += c) {
+                    if (okp[x])
+                        sample_fixed(in, fxs[x], fys[x], f, d);
+                    else if (fabs(ws[x]) < 1e-12)
+                        memcpy(d, f->value, (size_t)c);
+                    else
+                        ao_sample(in, sxs[x], sys[x], f, d);
+                }
             }
-            const double iw = 1.0 / w, sx = (H[0] * cx + H[1] * cy + H[2]) * iw, sy = (H[3] * cx + H[4] * cy + H[5]) * iw;
-            if (fabs(sx) < lim && fabs(sy) < lim)
-                sample_fixed(in, (int64_t)((sx - 0.5) * one), (int64_t)((sy - 0.5) * one), f, d);
-            else
-                ao_sample(in, sx, sy, f, d);
         }
     }
+    (void)simd;
 }
 
 void ao_warp_map(const aigtatt_image *in, aigtatt_image *out, ao_map_fn map, void *ctx, const ao_fill *f)
@@ -340,11 +490,73 @@ static inline ao_v4 v4_load(const float *p)
     return v;
 }
 
+#ifdef AO_WARP_SIMD
+/* The AVX versions of the two loops below: 16 outputs a step in two
+ * 8-float registers, the same multiplies and adds in the same order per
+ * output (no FMA: the target does not enable it), so the same floats. */
+typedef float ao_v8 __attribute__((vector_size(32)));
+
+__attribute__((target("avx2"))) static inline ao_v8 v8_load(const float *p)
+{
+    ao_v8 v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+__attribute__((target("avx2"))) static size_t weighted_rows_avx(float *d, const float *const *src, const float *k,
+                                                               int taps, size_t n)
+{
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        ao_v8 a = v8_load(src[0] + i) * k[0], b = v8_load(src[0] + i + 8) * k[0];
+        for (int j = 1; j < taps; j++) {
+            a += v8_load(src[j] + i) * k[j];
+            b += v8_load(src[j] + i + 8) * k[j];
+        }
+        memcpy(d + i, &a, sizeof a);
+        memcpy(d + i + 8, &b, sizeof b);
+    }
+    return i;
+}
+
+__attribute__((target("avx2"))) static size_t weighted_rows_sym_avx(float *d, const float *const *src, const float *k,
+                                                                   int taps, size_t n)
+{
+    const int r = taps / 2;
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        ao_v8 a = v8_load(src[r] + i) * k[r], b = v8_load(src[r] + i + 8) * k[r];
+        for (int j = 0; j < r; j++) {
+            const float *lo = src[j], *hi = src[taps - 1 - j];
+            a += (v8_load(lo + i) + v8_load(hi + i)) * k[j];
+            b += (v8_load(lo + i + 8) + v8_load(hi + i + 8)) * k[j];
+        }
+        memcpy(d + i, &a, sizeof a);
+        memcpy(d + i + 8, &b, sizeof b);
+    }
+    return i;
+}
+
+static int have_avx(void)
+{
+    static int v = -1; /* a benign race: every thread computes the same value */
+    if (v < 0) {
+        __builtin_cpu_init();
+        v = __builtin_cpu_supports("avx2") ? 1 : 0;
+    }
+    return v;
+}
+#endif
+
 /* d[i] = sum_j k[j] * src[j][i] for i < n, eight outputs at a time held in
  * two registers (each sum runs over j in order, as the scalar tail does). */
 void ao_weighted_rows(float *d, const float *const *src, const float *k, int taps, size_t n)
 {
     size_t i = 0;
+#ifdef AO_WARP_SIMD
+    if (have_avx())
+        i = weighted_rows_avx(d, src, k, taps, n);
+#endif
     for (; i + 8 <= n; i += 8) {
         ao_v4 a = v4_load(src[0] + i) * k[0], b = v4_load(src[0] + i + 4) * k[0];
         for (int j = 1; j < taps; j++) {
@@ -368,6 +580,10 @@ static void weighted_rows_sym(float *d, const float *const *src, const float *k,
 {
     const int r = taps / 2;
     size_t i = 0;
+#ifdef AO_WARP_SIMD
+    if (have_avx())
+        i = weighted_rows_sym_avx(d, src, k, taps, n);
+#endif
     for (; i + 8 <= n; i += 8) {
         ao_v4 a = v4_load(src[r] + i) * k[r], b = v4_load(src[r] + i + 4) * k[r];
         for (int j = 0; j < r; j++) {
@@ -496,23 +712,14 @@ static void image_get(void *vctx, int y, float *dst)
 {
     image_ctx *p = vctx;
     const uint8_t *s = ao_px(p->in, 0, y);
-    const size_t n = (size_t)p->in->width * (size_t)p->in->channels;
-    for (size_t i = 0; i < n; i++)
-        dst[i] = s[i];
+    ao_u8_to_float(s, dst, (size_t)p->in->width * (size_t)p->in->channels);
 }
 
 static void image_put(void *vctx, int y, const float *src)
 {
     image_ctx *p = vctx;
     uint8_t *d = ao_px(p->out, 0, y);
-    const size_t n = (size_t)p->out->width * (size_t)p->out->channels;
-    for (size_t i = 0; i < n; i++) {
-        /* ao_clamp_u8() without branches: same result for every float. */
-        float v = src[i];
-        v = v > 0 ? v : 0;
-        v = v < 255 ? v : 255;
-        d[i] = (uint8_t)(int)((double)v + 0.5);
-    }
+    ao_float_to_u8(src, d, (size_t)p->out->width * (size_t)p->out->channels);
 }
 
 int ao_blur_image(const aigtatt_image *in, double sigma, aigtatt_image **out)
