@@ -38,10 +38,7 @@ build=${BUILD:-build-bench}
 venv=${BENCH_VENV:-bench/.venv}
 
 # ---- build ----------------------------------------------------------------
-# bench/ joins the build through the top CMakeLists.txt's add_subdirectory;
-# until that line exists, attach.cmake adds bench/augment to this build
-# only (and does nothing once the line is there).
-cmake -S . -B "$build" -DCMAKE_PROJECT_aigtatt_INCLUDE="$root/bench/augment/attach.cmake" >/dev/null
+cmake -S . -B "$build" -DAIGTATT_BENCH=ON -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$build" --target bench_augment -j"$(nproc)" >/dev/null
 
 # ---- Python peers -------------------------------------------------------------

@@ -9,7 +9,7 @@
 # cores), PEER_SIZES (default "1000 3162": N for N x N scores),
 # AIGTATT_PYTHON (python3 with numpy, pyeer, scikit-learn), JOBS (build).
 # BUILD_DIR defaults to build-bench; a build whose top level does not
-# include bench/ yet gets it through bench/eval/attach.cmake.
+# include bench/ gets it with -DAIGTATT_BENCH=ON.
 set -eu
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-$root/build-bench}
@@ -19,15 +19,8 @@ dim=${BENCH_DIM:-512}
 threads=${BENCH_THREADS:-$(nproc)}
 sizes=${PEER_SIZES:-1000 3162}
 
-if [ ! -f "$build/CMakeCache.txt" ]; then
-    cmake -S "$root" -B "$build" -DAIGTATT_TESTS=OFF \
-        -DCMAKE_PROJECT_INCLUDE="$root/bench/eval/attach.cmake" >/dev/null
-fi
-if ! cmake --build "$build" --target bench_eval -j"${JOBS:-2}" >/dev/null 2>&1; then
-    # An older build folder without bench/: attach it and try again.
-    cmake "$build" -DCMAKE_PROJECT_INCLUDE="$root/bench/eval/attach.cmake" >/dev/null
-    cmake --build "$build" --target bench_eval -j"${JOBS:-2}"
-fi
+cmake -S "$root" -B "$build" -DAIGTATT_TESTS=OFF -DAIGTATT_BENCH=ON -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$build" --target bench_eval -j"${JOBS:-2}"
 bench=$(find "$build" -name bench_eval -type f -perm -u+x | head -n 1)
 [ -n "$bench" ] || { echo "run.sh: bench_eval was not built" >&2; exit 1; }
 

@@ -1,0 +1,120 @@
+/* bench_infer: images/s of ResNet inference (eval mode: batch norm on
+ * running statistics) on backend.onednn at 224x224 batch 32 by default,
+ * as bench/infer/peer.py does with PyTorch (torch.jit.trace +
+ * torch.jit.optimize_for_inference).
+ *
+ *   bench_infer [--depth 18|34|50|101|152] [--batch 32] [--size 224]
+ *               [--threads 2] [--steps 5] [--warmup 2] [--classes 1000]
+ *               [--peak GFLOPS] [--no-fuse] [--verbose]
+ *
+ * Prints one human line and one "RESULT ..." line for run.sh. */
+#include "../train/bench_common.h"
+
+int main(int argc, char **argv)
+{
+    int depth = 50, batch = 32, size = 224, threads = 2, steps = 5, warmup = 2, fuse = 1, verbose = 0;
+    int64_t classes = 1000;
+    double peak = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : "0";
+        if (!strcmp(a, "--depth")) depth = atoi(v), i++;
+        else if (!strcmp(a, "--batch")) batch = atoi(v), i++;
+        else if (!strcmp(a, "--size")) size = atoi(v), i++;
+        else if (!strcmp(a, "--threads")) threads = atoi(v), i++;
+        else if (!strcmp(a, "--steps")) steps = atoi(v), i++;
+        else if (!strcmp(a, "--warmup")) warmup = atoi(v), i++;
+        else if (!strcmp(a, "--classes")) classes = atoll(v), i++;
+        else if (!strcmp(a, "--peak")) peak = atof(v), i++;
+        else if (!strcmp(a, "--no-fuse")) fuse = 0;
+        else if (!strcmp(a, "--verbose")) verbose = 1;
+        else {
+            fprintf(stderr, "usage: %s [--depth N] [--batch N] [--size N] [--threads N] [--steps N] [--warmup N] "
+                            "[--classes N] [--peak GFLOPS] [--no-fuse] [--verbose]\n", argv[0]);
+            return 2;
+        }
+    }
+    const aigtatt_component *bc = bench_component(AIGTATT_BENCH_ONEDNN_PLUGIN, "backend.onednn");
+    if (!bc) {
+        fprintf(stderr, "backend.onednn: %s\n", aigtatt_last_error());
+        return 1;
+    }
+    const aigtatt_backend_vtable *be = bc->desc.vtable;
+    const aigtatt_nn_api *A = aigtatt_nn_api_get();
+    aigtatt_nn *nn = aigtatt_nn_new(0, 42);
+    int64_t is[4] = { batch, 3, size, size };
+    aigtatt_val image = A->input(nn, "image", AIGTATT_F32, 4, is);
+    const char *which = "";
+    aigtatt_val logits = bench_backbone(nn, image, depth, classes, &which);
+    A->output(nn, "logits", logits);
+    const char *err = NULL;
+    if (A->status(nn, &err) != AIGTATT_OK) {
+        fprintf(stderr, "build: %s\n", err);
+        return 1;
+    }
+    aigtatt_nn_lower_opts lo = { .loss = AIGTATT_NN_INVALID };
+    aigtatt_nn_lowered *low = NULL;
+    if (aigtatt_nn_lower(nn, &lo, &low) != AIGTATT_OK) {
+        fprintf(stderr, "lower: %s\n", aigtatt_last_error());
+        return 1;
+    }
+    const aigtatt_ir *ir = aigtatt_nn_lowered_ir(low);
+    char yaml[128];
+    snprintf(yaml, sizeof yaml, "threads: %d\nfuse: %s\nverbose: %s\n", threads, fuse ? "true" : "false",
+             verbose ? "true" : "false");
+    aigtatt_params *bp = bench_params(bc, yaml);
+    void *dev = NULL, *prog = NULL;
+    double t0 = bench_now();
+    if (!bp || be->open(bp, &dev) != AIGTATT_OK || be->compile(dev, ir, &prog) != AIGTATT_OK ||
+        aigtatt_nn_init_program(low, 42, be, prog) != AIGTATT_OK) {
+        fprintf(stderr, "backend.onednn: %s\n", aigtatt_last_error());
+        return 1;
+    }
+    double tcomp = bench_now() - t0;
+    size_t npx = (size_t)batch * 3 * (size_t)size * (size_t)size;
+    float *img = malloc(npx * sizeof *img);
+    bench_fill_normal(img, npx, 1);
+    if (bench_set(be, prog, low, "image", img, npx * sizeof *img))
+        return 1;
+    double *times = calloc((size_t)(steps + warmup) + 1, sizeof *times), best = 1e30;
+    for (int s = 0; s < warmup + steps; s++) {
+        double a = bench_now();
+        /* a new batch each time, as an embedding pass would */
+        if (bench_set(be, prog, low, "image", img, npx * sizeof *img) || be->run(prog) != AIGTATT_OK) {
+            fprintf(stderr, "run: %s\n", aigtatt_last_error());
+            return 1;
+        }
+        double t = bench_now() - a;
+        fprintf(stderr, "  batch %d: %.3f s\n", s, t);
+        if (s >= warmup) {
+            times[s - warmup] = t;
+            if (t < best)
+                best = t;
+        }
+    }
+    for (int i = 0; i < steps; i++)
+        for (int j = i + 1; j < steps; j++)
+            if (times[j] < times[i]) {
+                double x = times[i];
+                times[i] = times[j];
+                times[j] = x;
+            }
+    double med = times[steps / 2];
+    double flops = bench_flops(ir);
+    printf("aigtatt resnet%d inference batch %d %dx%d, %d threads (%s): median %.3f s/batch = %.2f img/s "
+           "(best %.2f img/s), %.1f GFLOP/batch, %.1f GFLOP/s", depth, batch, size, size, threads, which, med,
+           batch / med, batch / best, flops / 1e9, flops / med / 1e9);
+    if (peak > 0)
+        printf(", %.0f%% of %.0f GFLOP/s peak", 100.0 * flops / med / 1e9 / peak, peak);
+    printf("; compile %.2f s\n", tcomp);
+    printf("RESULT framework=aigtatt mode=infer depth=%d batch=%d median_s=%.4f best_s=%.4f img_s=%.3f best_img_s=%.3f "
+           "gflop_per_image=%.4f gflops=%.2f\n", depth, batch, med, best, batch / med, batch / best,
+           flops / batch / 1e9, flops / med / 1e9);
+    be->release(prog);
+    be->close(dev);
+    aigtatt_params_free(bp);
+    aigtatt_nn_lowered_free(low);
+    aigtatt_nn_free(nn);
+    free(img);
+    free(times);
+    return 0;
+}

@@ -1,0 +1,29 @@
+#!/bin/sh
+# bench/infer/run.sh [BUILD_DIR]: builds bench_infer and runs it side by side
+# with PyTorch (peer.py: torchvision in eval mode, torch.jit.trace +
+# torch.jit.optimize_for_inference, /usr/bin/python3) on the same machine:
+# ResNet inference at 224x224, batch 32, 2 threads, fp32. Each depth runs
+# ROUNDS times; the table keeps each side's best median over the rounds
+# (the machine may be shared), and prints the ratio, GFLOP/s (2 FLOPs per
+# multiply-add of the convolutions and linears, counted from the IR) and
+# the share of the fp32 peak.
+# Environment: DEPTHS (default "18 50"), BATCH (32), SIZE (224), THREADS (2),
+# STEPS (5), WARMUP (2), ROUNDS (2), PEAK (GFLOP/s; default: threads x clock
+# x 32 FLOPs/cycle for AVX2+FMA, 64 with AVX-512), PYTHON (/usr/bin/python3),
+# JOBS (build).
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+build=${1:-$root/build-bench-nn}
+py=${PYTHON:-/usr/bin/python3}
+depths=${DEPTHS:-18 50}
+batch=${BATCH:-32}
+size=${SIZE:-224}
+threads=${THREADS:-2}
+steps=${STEPS:-5}
+warmup=${WARMUP:-2}
+rounds=${ROUNDS:-2}
+mode=infer
+bin=bench_infer
+peer=$here/peer.py
+. "$root/bench/train/common.sh"

@@ -1,0 +1,61 @@
+# Shared by bench/train/run.sh and bench/infer/run.sh (sourced; expects
+# here root build py depths batch size threads steps warmup rounds mode bin
+# peer).
+cmake -S "$root" -B "$build" -DAIGTATT_TESTS=OFF -DAIGTATT_BENCH=ON -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$build" --target "$bin" -j"${JOBS:-2}"
+exe=$(find "$build" -name "$bin" -type f -perm -u+x | head -n 1)
+[ -n "$exe" ] || { echo "run.sh: $bin was not built" >&2; exit 1; }
+
+flags=$(grep -m1 '^flags' /proc/cpuinfo)
+mhz=$(awk -F: '/cpu MHz/ {printf "%d", $2; exit}' /proc/cpuinfo)
+fpc=16
+case "$flags" in *avx2*) case "$flags" in *fma*) fpc=32 ;; esac ;; esac
+case "$flags" in *avx512f*) fpc=64 ;; esac
+peak=${PEAK:-$(awk -v t="$threads" -v m="$mhz" -v f="$fpc" 'BEGIN {printf "%.0f", t * m * f / 1000}')}
+isa=$(echo "$flags" | tr ' ' '\n' | grep -E '^(avx2|fma|avx512f|avx512_bf16|amx_bf16)$' | tr '\n' ' ')
+blas=$("$py" -c 'import torch, os
+libs = sorted({l.split()[-1] for l in open("/proc/self/maps") if "blas" in l.lower() and "/" in l})
+print(", ".join(os.path.realpath(x) for x in libs) or "none mapped")' 2>/dev/null || echo "?")
+echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), ${mhz} MHz, $isa"
+echo "== fp32 peak for $threads threads: $peak GFLOP/s ($fpc FLOPs/cycle/core); load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "== peer: $("$py" -c 'import torch, torchvision; print("torch", torch.__version__, "torchvision", torchvision.__version__)'), BLAS: $blas (convolutions go through oneDNN)"
+export OMP_NUM_THREADS="$threads"
+results=$(mktemp)
+trap 'rm -f "$results"' EXIT
+for d in $depths; do
+    r=0
+    while [ "$r" -lt "$rounds" ]; do
+        ours() {
+            out=$("$exe" --depth "$d" --batch "$batch" --size "$size" --threads "$threads" --steps "$steps" \
+                  --warmup "$warmup" --peak "$peak" 2>/dev/null)
+            echo "$out" | grep -v '^RESULT'
+            echo "$out" | grep '^RESULT' >>"$results"
+        }
+        theirs() {
+            g=$(grep "framework=aigtatt mode=$mode depth=$d " "$results" | tail -n 1 | sed 's/.*gflop_per_image=\([^ ]*\).*/\1/')
+            out=$("$py" "$peer" --depth "$d" --batch "$batch" --size "$size" --threads "$threads" --steps "$steps" \
+                  --warmup "$warmup" --peak "$peak" --gflop-per-image "${g:-0}" 2>/dev/null)
+            echo "$out" | grep -v '^RESULT'
+            echo "$out" | grep '^RESULT' >>"$results"
+        }
+        if [ $((r % 2)) -eq 1 ]; then theirs; ours; else ours; theirs; fi
+        r=$((r + 1))
+    done
+done
+echo
+echo "| model | aigtatt img/s | PyTorch img/s | ratio | aigtatt GFLOP/s | % of peak | PyTorch GFLOP/s | % of peak |"
+echo "|---|---|---|---|---|---|---|---|"
+for d in $depths; do
+    awk -v d="$d" -v mode="$mode" -v peak="$peak" '
+        function val(k,   i, a) { for (i = 1; i <= NF; i++) { split($i, a, "="); if (a[1] == k) return a[2] } return "" }
+        $0 ~ "mode=" mode " depth=" d " " {
+            f = val("framework"); s = val("img_s") + 0; g = val("gflops") + 0
+            if (s > best[f]) { best[f] = s; gf[f] = g }
+        }
+        END {
+            a = best["aigtatt"]; t = best["pytorch"]
+            printf "| resnet%s | %.2f | %.2f | %.2fx | %.1f | %.0f%% | %.1f | %.0f%% |\n", d, a, t, (t > 0 ? a / t : 0),
+                   gf["aigtatt"], 100 * gf["aigtatt"] / peak, gf["pytorch"], 100 * gf["pytorch"] / peak
+        }' "$results"
+done
+echo "(best median over $rounds rounds; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg))"
