@@ -17,6 +17,8 @@ void aigtatt_nn_free(aigtatt_nn *nn);
 /** The builder's function table (static); also the host table's `nn`. */
 extern const aigtatt_nn_api aigtatt_nn_builder_api;
 const aigtatt_nn_api *aigtatt_nn_api_get(void);
+/** The host table's `model` functions (model.c; sdk model.h). */
+extern const struct aigtatt_model_api aigtatt_model_host_api;
 
 typedef enum aigtatt_nn_optim_kind {
     AIGTATT_NN_OPTIM_NONE = 0,

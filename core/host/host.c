@@ -205,6 +205,9 @@ static const aigtatt_host host_table = {
     .nn = &aigtatt_nn_builder_api,
 
     .run_state_dir = aigtatt_run_state_dir,
+    .model = &aigtatt_model_host_api,
+    .progress_note = aigtatt_progress_note,
+    .link_file = aigtatt_link_or_copy,
 };
 
 const aigtatt_host *aigtatt_host_get(void) { return &host_table; }

@@ -282,3 +282,26 @@ char *aigtatt_path_dirname(const char *path)
         return strdup("/");
     return strndup(path, (size_t)(slash - path));
 }
+
+int aigtatt_link_or_copy(const char *from, const char *to)
+{
+    char *dir = aigtatt_path_dirname(to);
+    int rc = dir ? aigtatt_mkdirs(dir) : AIGTATT_ERR_NOMEM;
+    free(dir);
+    if (rc)
+        return rc;
+    if (link(from, to) == 0)
+        return AIGTATT_OK;
+    if (errno == EEXIST) {
+        aigtatt_set_error("%s already exists", to);
+        return AIGTATT_ERR_IO;
+    }
+    /* another file system, or links not allowed: an atomic copy */
+    char *data = NULL;
+    size_t size = 0;
+    if ((rc = aigtatt_read_file(from, (size_t)1 << 40, &data, &size)))
+        return rc;
+    rc = aigtatt_write_file_atomic(to, data, size);
+    free(data);
+    return rc;
+}

@@ -27,5 +27,9 @@ char *aigtatt_path_join(const char *a, const char *b);
 char *aigtatt_path_absolute(const char *path, const char *base);
 /** The folder part of `path` (malloc'ed; "." when there is none). */
 char *aigtatt_path_dirname(const char *path);
+/** Makes `to` a hard link of `from` (a copy written atomically when the
+ *  two are on different file systems), creating missing parent folders.
+ *  An existing `to` is an error. */
+int aigtatt_link_or_copy(const char *from, const char *to);
 
 #endif

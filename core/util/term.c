@@ -20,6 +20,7 @@ struct aigtatt_progress {
     double start;
     double last_draw;
     int bar; /* drawn as a bar (terminal) rather than log lines */
+    char note[128]; /* the node's own figures (loss, lr), under draw_lock */
 };
 
 static int plain_mode = -1;
@@ -75,10 +76,12 @@ static void format_line(aigtatt_progress *p, char *line, size_t n, int with_bar)
             bar[w + 2] = ' ';
             bar[w + 3] = '\0';
         }
-        snprintf(line, n, "%s %s%llu/%llu%s %.1f/s ETA %s", p->label, bar,
-                 (unsigned long long)count, (unsigned long long)p->total, fail, rate, eta);
+        snprintf(line, n, "%s %s%llu/%llu%s %.1f/s ETA %s%s%s", p->label, bar,
+                 (unsigned long long)count, (unsigned long long)p->total, fail, rate, eta,
+                 p->note[0] ? " | " : "", p->note);
     } else {
-        snprintf(line, n, "%s %llu%s %.1f/s", p->label, (unsigned long long)count, fail, rate);
+        snprintf(line, n, "%s %llu%s %.1f/s%s%s", p->label, (unsigned long long)count, fail, rate,
+                 p->note[0] ? " | " : "", p->note);
     }
 }
 
@@ -91,7 +94,7 @@ void aigtatt_term_clear_line(void)
 void aigtatt_term_redraw(void)
 {
     if (active && active->bar) {
-        char line[256];
+        char line[384];
         format_line(active, line, sizeof line, 1);
         fputs(line, stderr);
         fflush(stderr);
@@ -131,7 +134,7 @@ void aigtatt_progress_add(aigtatt_progress *p, uint64_t done, uint64_t failed)
     pthread_mutex_lock(&draw_lock);
     if (t - p->last_draw >= every) {
         p->last_draw = t;
-        char line[256];
+        char line[384];
         if (p->bar) {
             format_line(p, line, sizeof line, 1);
             fprintf(stderr, "\r\033[K%s", line);
@@ -146,13 +149,22 @@ void aigtatt_progress_add(aigtatt_progress *p, uint64_t done, uint64_t failed)
     pthread_mutex_unlock(&draw_lock);
 }
 
+void aigtatt_progress_note(aigtatt_progress *p, const char *text)
+{
+    if (!p || p->label[0] == '\0')
+        return;
+    pthread_mutex_lock(&draw_lock);
+    snprintf(p->note, sizeof p->note, "%s", text ? text : "");
+    pthread_mutex_unlock(&draw_lock);
+}
+
 void aigtatt_progress_end(aigtatt_progress *p)
 {
     if (!p || p->label[0] == '\0')
         return;
-    char line[256];
-    format_line(p, line, sizeof line, 0);
+    char line[384];
     pthread_mutex_lock(&draw_lock);
+    format_line(p, line, sizeof line, 0);
     if (p->bar) {
         fputs("\r\033[K", stderr);
         fflush(stderr);

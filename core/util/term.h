@@ -14,6 +14,8 @@ void aigtatt_term_redraw(void);
 aigtatt_progress *aigtatt_progress_begin(const char *label, uint64_t total);
 void aigtatt_progress_add(aigtatt_progress *p, uint64_t done, uint64_t failed);
 void aigtatt_progress_end(aigtatt_progress *p);
+/** Sets the text shown after the counts (a trainer's loss and lr). */
+void aigtatt_progress_note(aigtatt_progress *p, const char *text);
 /** Forces plain log lines (1) or bars (0) regardless of isatty; -1 = auto. */
 void aigtatt_progress_set_mode(int plain);
 

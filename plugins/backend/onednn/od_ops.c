@@ -228,7 +228,17 @@ static int conv_bwd_weight(od_prog *p, int k)
     dnnl_primitive_attr_t a = od_attr(NULL);
     dnnl_primitive_desc_t hint = NULL, pd = NULL;
     int bad = 1;
-    for (int tries = 0; tries < 2 && bad; tries++) {
+    for (int tries = 0; tries < 2; tries++) {
+        if (tries && pd) {
+            /* The layouts the neighbours chose got only oneDNN's reference
+             * kernel (it happens on tiny feature maps, 2x2 in layer4 of a
+             * 64x64 input): try the layouts oneDNN prefers, and keep the
+             * reference kernel only if they do no better. */
+            const char *impl = "";
+            dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl);
+            if (!impl || strncmp(impl, "ref", 3))
+                break;
+        }
         if (tries) { /* let oneDNN choose everything */
             od_md_any(&src, 4, g.src);
             od_md_any(&dd, 4, g.dst);
@@ -239,9 +249,24 @@ static int conv_bwd_weight(od_prog *p, int k)
         if (conv_fwd_pd(p, &g, &src, 0, dnnl_forward_training, a, &hint))
             continue;
         dnnl_convolution_desc_t cd;
+        dnnl_primitive_desc_t first = pd;
+        pd = NULL;
         bad = dnnl_dilated_convolution_backward_weights_desc_init(&cd, dnnl_convolution_direct, &src, &wa, NULL, &dd,
                                                                   g.strides, g.dil, g.pl, g.pr) != dnnl_success ||
               pd_create(&pd, &cd, a, p, hint);
+        if (first) {
+            const char *impl = "";
+            if (!bad)
+                dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl);
+            if (bad || !impl || !strncmp(impl, "ref", 3)) {
+                if (!bad)
+                    dnnl_primitive_desc_destroy(pd);
+                pd = first; /* no better: the first one stays */
+                bad = 0;
+                break;
+            }
+            dnnl_primitive_desc_destroy(first);
+        }
         if (!bad && prefer) {
             dnnl_primitive_desc_t pd2 = NULL;
             const char *i1 = "", *i2 = "";

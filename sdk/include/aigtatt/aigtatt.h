@@ -6,4 +6,5 @@
 #include "params.h"
 #include "plugin.h"
 #include "host.h"
+#include "model.h"
 #endif

@@ -309,6 +309,24 @@ typedef struct aigtatt_host {
      *  a cache key. Subfolders are the component's to name; NULL (error
      *  set) when it cannot be created. */
     const char *(*run_state_dir)(const aigtatt_run *run);
+
+    /* ---- compiled networks (contracts in model.h) ------------------ */
+
+    /** Backbone + loss + optimizer + backend building blocks turned into a
+     *  compiled network that trainer and embedder nodes drive by name;
+     *  static, never NULL. */
+    const struct aigtatt_model_api *model;
+
+    /** Sets a short text shown after a progress counter's figures (a
+     *  trainer's "loss 2.31 lr 0.01"); copied, truncated to 127 bytes;
+     *  NULL clears it. */
+    void (*progress_note)(aigtatt_progress *p, const char *text);
+
+    /** Makes `to` a hard link of file `from`, or an atomic copy when links
+     *  are impossible (another file system); creates missing parent
+     *  folders; an existing `to` is an error. For nodes that pass images
+     *  through to their output without re-encoding them. */
+    int (*link_file)(const char *from, const char *to);
 } aigtatt_host;
 
 #ifdef __cplusplus

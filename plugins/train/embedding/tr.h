@@ -1,0 +1,76 @@
+/* train.embedding / embed.images: shared parts. */
+#ifndef TR_H
+#define TR_H
+
+#include <aigtatt/aigtatt.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define TR_VERSION "1.0.0"
+
+extern const aigtatt_host *tr_host;
+#define H tr_host
+
+/* One image of the set and its class. */
+typedef struct tr_item {
+    size_t rec;      /* record index in the input set */
+    char *path;      /* absolute file path */
+    int64_t label;   /* class index (sorted identity order) */
+} tr_item;
+
+/* Images of one or more splits of an "images" input, with identities
+ * numbered in sorted order. */
+typedef struct tr_items {
+    tr_item *v;
+    size_t n;
+    char **ids;      /* identity names, sorted; n_ids of them */
+    size_t n_ids;
+} tr_items;
+
+/* Collects the records of `set` whose split is in `splits` (a '|'-list,
+ * or "all") and whose role is in `roles` (a '|'-list, or "all"). */
+int tr_items_collect(const aigtatt_set *set, const char *splits, const char *roles, tr_items *out);
+void tr_items_free(tr_items *it);
+
+/* Loads an image and writes it as normalised CHW floats (ImageNet mean
+ * and std) at h x w, resized with an antialiased bilinear (triangle)
+ * filter as torchvision's Resize((h, w), antialias=True); `flip` mirrors
+ * it horizontally. */
+int tr_load_chw(const char *path, int64_t h, int64_t w, int flip, float *out);
+
+/* Batches prepared ahead of compute by a loader thread. */
+typedef struct tr_loader tr_loader;
+typedef struct tr_batch {
+    float *image;    /* batch x 3 x h x w */
+    int64_t *labels; /* batch */
+    size_t *index;   /* batch item indices (into the items) */
+    size_t count;    /* real items (the rest repeat the last one) */
+} tr_batch;
+
+/* Starts a loader over `order` (n_order item indices, copied), in batches
+ * of `batch` (the last one padded by repetition unless drop_last).
+ * flip_p: probability of a horizontal flip per image (seeded). */
+int tr_loader_start(const tr_items *it, const size_t *order, size_t n_order, int64_t batch, int drop_last,
+                    int64_t h, int64_t w, double flip_p, uint64_t seed, tr_loader **out);
+/* The next batch (borrowed until the next call), or NULL at the end; a
+ * load failure returns NULL with *rc set and the error text. */
+const tr_batch *tr_loader_next(tr_loader *l, int *rc);
+void tr_loader_stop(tr_loader *l);
+
+/* Verification EER of L2-normalised embeddings (n x k, row-major) with
+ * labels: every same-label pair genuine, every other pair impostor; the
+ * point where FMR and FNMR cross (their mean there). Rank-1: the share of
+ * rows whose nearest other row has the same label. Both NAN without two
+ * labels or genuine pairs. */
+void tr_eer_rank1(const float *emb, const int64_t *labels, size_t n, int64_t k, double *eer, double *rank1);
+
+/* Node entry points. */
+int tr_train_check(const aigtatt_params *p);
+int tr_train_run(aigtatt_run *run);
+void tr_train_uses(const aigtatt_params *p, void (*add)(void *ctx, const char *component), void *ctx);
+int tr_embed_check(const aigtatt_params *p);
+int tr_embed_run(aigtatt_run *run);
+void tr_embed_uses(const aigtatt_params *p, void (*add)(void *ctx, const char *component), void *ctx);
+
+#endif

@@ -1,0 +1,394 @@
+/* Images for training and embedding: which records, how an image becomes
+ * a normalised tensor, and a loader thread that prepares the next batch
+ * while the backend computes the current one. */
+#include "tr.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int in_list(const char *list, const char *word)
+{
+    if (!strcmp(list, "all"))
+        return 1;
+    if (!word)
+        return 0;
+    size_t n = strlen(word);
+    for (const char *p = list; *p;) {
+        const char *e = strchr(p, '|');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (len == n && !strncmp(p, word, n))
+            return 1;
+        if (!e)
+            break;
+        p = e + 1;
+    }
+    return 0;
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+void tr_items_free(tr_items *it)
+{
+    for (size_t i = 0; i < it->n; i++)
+        free(it->v[i].path);
+    for (size_t i = 0; i < it->n_ids; i++)
+        free(it->ids[i]);
+    free(it->v);
+    free(it->ids);
+    memset(it, 0, sizeof *it);
+}
+
+int tr_items_collect(const aigtatt_set *set, const char *splits, const char *roles, tr_items *out)
+{
+    memset(out, 0, sizeof *out);
+    size_t n = H->set_count(set);
+    out->v = calloc(n ? n : 1, sizeof *out->v);
+    char **names = calloc(n ? n : 1, sizeof *names);
+    if (!out->v || !names) {
+        free(names);
+        H->set_error("out of memory");
+        return AIGTATT_ERR_NOMEM;
+    }
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        const aigtatt_record *r = H->set_record(set, i);
+        if (!r->path || !r->identity || !*r->identity || !in_list(splits, r->split) || !in_list(roles, r->role))
+            continue;
+        char path[4096];
+        if (H->set_path(set, i, path, sizeof path) != AIGTATT_OK)
+            continue;
+        out->v[m].rec = i;
+        out->v[m].path = strdup(path);
+        names[m] = (char *)r->identity;
+        if (!out->v[m].path) {
+            free(names);
+            out->n = m;
+            tr_items_free(out);
+            H->set_error("out of memory");
+            return AIGTATT_ERR_NOMEM;
+        }
+        m++;
+    }
+    out->n = m;
+    /* identities in sorted order, numbered 0.. */
+    char **sorted = malloc((m ? m : 1) * sizeof *sorted);
+    if (!sorted) {
+        free(names);
+        tr_items_free(out);
+        H->set_error("out of memory");
+        return AIGTATT_ERR_NOMEM;
+    }
+    memcpy(sorted, names, m * sizeof *sorted);
+    qsort(sorted, m, sizeof *sorted, cmp_str);
+    out->ids = calloc(m ? m : 1, sizeof *out->ids);
+    for (size_t i = 0; out->ids && i < m; i++)
+        if (i == 0 || strcmp(sorted[i], sorted[i - 1]))
+            out->ids[out->n_ids++] = strdup(sorted[i]);
+    for (size_t i = 0; out->ids && i < m; i++) {
+        char **hit = bsearch(&names[i], out->ids, out->n_ids, sizeof *out->ids, cmp_str);
+        out->v[i].label = hit ? (int64_t)(hit - out->ids) : -1;
+    }
+    free(sorted);
+    free(names);
+    if (!out->ids) {
+        tr_items_free(out);
+        H->set_error("out of memory");
+        return AIGTATT_ERR_NOMEM;
+    }
+    return AIGTATT_OK;
+}
+
+/* ---- one image ------------------------------------------------------ */
+
+/* Triangle-filter weights of a 1-D resize from `in` to `out` samples
+ * (PIL's and torchvision's antialiased bilinear): for each output sample,
+ * a first input index and `taps` normalised weights. */
+typedef struct taps {
+    int *first;
+    float *w;
+    int taps;
+} taps;
+
+static int taps_make(int in, int out, taps *t)
+{
+    double scale = (double)in / out, support = scale > 1 ? scale : 1.0;
+    t->taps = (int)ceil(support) * 2 + 1;
+    t->first = malloc(sizeof(int) * (size_t)out);
+    t->w = calloc((size_t)out * (size_t)t->taps, sizeof(float));
+    if (!t->first || !t->w)
+        return -1;
+    for (int o = 0; o < out; o++) {
+        double center = (o + 0.5) * scale;
+        int lo = (int)floor(center - support + 0.5), hi = (int)floor(center + support + 0.5);
+        if (lo < 0)
+            lo = 0;
+        if (hi > in)
+            hi = in;
+        if (hi - lo > t->taps)
+            hi = lo + t->taps;
+        double sum = 0, ws[64];
+        for (int j = lo; j < hi; j++) {
+            double x = (j - center + 0.5) / support;
+            double v = 1.0 - fabs(x);
+            ws[j - lo] = v > 0 ? v : 0;
+            sum += ws[j - lo];
+        }
+        t->first[o] = lo;
+        for (int j = lo; j < hi; j++)
+            t->w[(size_t)o * (size_t)t->taps + (size_t)(j - lo)] = (float)(sum > 0 ? ws[j - lo] / sum : 0);
+    }
+    return 0;
+}
+
+static void taps_free(taps *t)
+{
+    free(t->first);
+    free(t->w);
+}
+
+static const float mean[3] = {0.485f, 0.456f, 0.406f}, stdv[3] = {0.229f, 0.224f, 0.225f};
+
+int tr_load_chw(const char *path, int64_t h, int64_t w, int flip, float *out)
+{
+    aigtatt_image_load_opts o = {.struct_size = sizeof o, .channels = 3, .min_width = (int32_t)w,
+                                 .min_height = (int32_t)h};
+    aigtatt_image *img = NULL;
+    int rc = H->image_load(path, &o, &img);
+    if (rc)
+        return rc;
+    int iw = img->width, ih = img->height;
+    if (iw / (double)w > 30 || ih / (double)h > 30) {
+        /* the triangle filter's taps are bounded; the host decodes JPEGs
+         * smaller already, so only huge PNGs get here */
+        H->image_free(img);
+        H->set_error("%s: %dx%d is over 30 times the %lldx%lld network input; shrink it first", path, iw, ih,
+                     (long long)w, (long long)h);
+        return AIGTATT_ERR_LIMIT;
+    }
+    taps tx = {0}, ty = {0};
+    float *tmp = malloc(sizeof(float) * (size_t)ih * (size_t)w * 3);
+    if (!tmp || taps_make(iw, (int)w, &tx) || taps_make(ih, (int)h, &ty)) {
+        free(tmp);
+        taps_free(&tx);
+        taps_free(&ty);
+        H->image_free(img);
+        H->set_error("out of memory");
+        return AIGTATT_ERR_NOMEM;
+    }
+    /* horizontal pass: rows of uint8 RGB -> rows of float RGB at width w */
+    for (int y = 0; y < ih; y++) {
+        const uint8_t *row = img->data + (size_t)y * img->stride;
+        for (int64_t x = 0; x < w; x++) {
+            const float *wt = tx.w + (size_t)x * (size_t)tx.taps;
+            int f = tx.first[x];
+            float a[3] = {0, 0, 0};
+            for (int k = 0; k < tx.taps && f + k < iw; k++)
+                for (int c = 0; c < 3; c++)
+                    a[c] += wt[k] * (float)row[(size_t)(f + k) * 3 + (size_t)c];
+            int64_t xo = flip ? w - 1 - x : x;
+            for (int c = 0; c < 3; c++)
+                tmp[((size_t)y * (size_t)w + (size_t)xo) * 3 + (size_t)c] = a[c];
+        }
+    }
+    /* vertical pass into CHW, normalised */
+    size_t plane = (size_t)h * (size_t)w;
+    for (int64_t y = 0; y < h; y++) {
+        const float *wt = ty.w + (size_t)y * (size_t)ty.taps;
+        int f = ty.first[y];
+        for (int64_t x = 0; x < w; x++) {
+            float a[3] = {0, 0, 0};
+            for (int k = 0; k < ty.taps && f + k < ih; k++)
+                for (int c = 0; c < 3; c++)
+                    a[c] += wt[k] * tmp[((size_t)(f + k) * (size_t)w + (size_t)x) * 3 + (size_t)c];
+            for (int c = 0; c < 3; c++)
+                out[(size_t)c * plane + (size_t)y * (size_t)w + (size_t)x] = (a[c] / 255.0f - mean[c]) / stdv[c];
+        }
+    }
+    free(tmp);
+    taps_free(&tx);
+    taps_free(&ty);
+    H->image_free(img);
+    return AIGTATT_OK;
+}
+
+/* ---- the loader thread ------------------------------------------------ */
+
+#define TR_SLOTS 2
+
+struct tr_loader {
+    const tr_items *it;
+    size_t *order, n_order;
+    int64_t batch, h, w;
+    size_t n_batches;
+    double flip_p;
+    uint64_t seed;
+    tr_batch slot[TR_SLOTS];
+    int filled[TR_SLOTS];
+    int rc[TR_SLOTS];
+    char err[TR_SLOTS][1024];
+    size_t consumed;
+    int stop;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    pthread_t thread;
+    int started;
+};
+
+static int fill(tr_loader *l, size_t b, tr_batch *s, char *err, size_t errsz)
+{
+    size_t start = b * (size_t)l->batch;
+    size_t per = (size_t)3 * (size_t)l->h * (size_t)l->w;
+    s->count = 0;
+    for (int64_t i = 0; i < l->batch; i++) {
+        size_t pos = start + (size_t)i;
+        int real = pos < l->n_order;
+        if (!real)
+            pos = l->n_order - 1; /* pad the last batch by repeating its last image */
+        size_t idx = l->order[pos];
+        s->count += real;
+        s->index[i] = idx;
+        s->labels[i] = l->it->v[idx].label;
+        if (i > 0 && !real) {
+            memcpy(s->image + (size_t)i * per, s->image + (size_t)(i - 1) * per, per * sizeof(float));
+            continue;
+        }
+        int flip = 0;
+        if (l->flip_p > 0) {
+            aigtatt_rng *r = H->rng_new(H->seed_derive(l->seed, "flip", (uint64_t)pos));
+            flip = r && H->rng_uniform(r) < l->flip_p;
+            H->rng_free(r);
+        }
+        int rc = tr_load_chw(l->it->v[idx].path, l->h, l->w, flip, s->image + (size_t)i * per);
+        if (rc) {
+            snprintf(err, errsz, "%s", H->last_error());
+            return rc;
+        }
+    }
+    return AIGTATT_OK;
+}
+
+static void *loader_main(void *arg)
+{
+    tr_loader *l = arg;
+    for (size_t b = 0; b < l->n_batches; b++) {
+        int s = (int)(b % TR_SLOTS);
+        pthread_mutex_lock(&l->mu);
+        /* a slot is free once the consumer has handed it back */
+        while (!l->stop && l->filled[s])
+            pthread_cond_wait(&l->cv, &l->mu);
+        if (l->stop) {
+            pthread_mutex_unlock(&l->mu);
+            break;
+        }
+        pthread_mutex_unlock(&l->mu);
+        int rc = fill(l, b, &l->slot[s], l->err[s], sizeof l->err[s]);
+        pthread_mutex_lock(&l->mu);
+        l->rc[s] = rc;
+        l->filled[s] = 1;
+        pthread_cond_broadcast(&l->cv);
+        pthread_mutex_unlock(&l->mu);
+        if (rc)
+            break;
+    }
+    return NULL;
+}
+
+int tr_loader_start(const tr_items *it, const size_t *order, size_t n_order, int64_t batch, int drop_last,
+                    int64_t h, int64_t w, double flip_p, uint64_t seed, tr_loader **out)
+{
+    *out = NULL;
+    tr_loader *l = calloc(1, sizeof *l);
+    if (!l)
+        goto oom;
+    l->it = it;
+    l->n_order = n_order;
+    l->batch = batch;
+    l->h = h;
+    l->w = w;
+    l->flip_p = flip_p;
+    l->seed = seed;
+    l->n_batches = drop_last ? n_order / (size_t)batch : (n_order + (size_t)batch - 1) / (size_t)batch;
+    l->order = malloc((n_order ? n_order : 1) * sizeof *l->order);
+    if (!l->order)
+        goto oom;
+    memcpy(l->order, order, n_order * sizeof *order);
+    size_t per = (size_t)3 * (size_t)h * (size_t)w * (size_t)batch;
+    for (int s = 0; s < TR_SLOTS; s++) {
+        l->slot[s].image = malloc(per * sizeof(float));
+        l->slot[s].labels = malloc((size_t)batch * sizeof(int64_t));
+        l->slot[s].index = malloc((size_t)batch * sizeof(size_t));
+        if (!l->slot[s].image || !l->slot[s].labels || !l->slot[s].index)
+            goto oom;
+    }
+    pthread_mutex_init(&l->mu, NULL);
+    pthread_cond_init(&l->cv, NULL);
+    if (pthread_create(&l->thread, NULL, loader_main, l)) {
+        pthread_mutex_destroy(&l->mu);
+        pthread_cond_destroy(&l->cv);
+        goto oom;
+    }
+    l->started = 1;
+    *out = l;
+    return AIGTATT_OK;
+oom:
+    if (l) {
+        for (int s = 0; s < TR_SLOTS; s++) {
+            free(l->slot[s].image);
+            free(l->slot[s].labels);
+            free(l->slot[s].index);
+        }
+        free(l->order);
+        free(l);
+    }
+    H->set_error("out of memory starting the data loader");
+    return AIGTATT_ERR_NOMEM;
+}
+
+const tr_batch *tr_loader_next(tr_loader *l, int *rc)
+{
+    *rc = AIGTATT_OK;
+    pthread_mutex_lock(&l->mu);
+    if (l->consumed > 0) {
+        /* the previous batch is handed back */
+        l->filled[(l->consumed - 1) % TR_SLOTS] = 0;
+        pthread_cond_broadcast(&l->cv);
+    }
+    if (l->consumed >= l->n_batches) {
+        pthread_mutex_unlock(&l->mu);
+        return NULL;
+    }
+    int s = (int)(l->consumed % TR_SLOTS);
+    while (!l->filled[s])
+        pthread_cond_wait(&l->cv, &l->mu);
+    pthread_mutex_unlock(&l->mu);
+    if (l->rc[s]) {
+        *rc = l->rc[s];
+        H->set_error("%s", l->err[s]);
+        return NULL;
+    }
+    l->consumed++;
+    return &l->slot[s];
+}
+
+void tr_loader_stop(tr_loader *l)
+{
+    if (!l)
+        return;
+    pthread_mutex_lock(&l->mu);
+    l->stop = 1;
+    pthread_cond_broadcast(&l->cv);
+    pthread_mutex_unlock(&l->mu);
+    if (l->started)
+        pthread_join(l->thread, NULL);
+    pthread_mutex_destroy(&l->mu);
+    pthread_cond_destroy(&l->cv);
+    for (int s = 0; s < TR_SLOTS; s++) {
+        free(l->slot[s].image);
+        free(l->slot[s].labels);
+        free(l->slot[s].index);
+    }
+    free(l->order);
+    free(l);
+}

@@ -1,0 +1,144 @@
+/* The plugin: train.embedding and embed.images. */
+#include "tr.h"
+
+const aigtatt_host *tr_host;
+
+static const aigtatt_param_desc train_params[] = {
+    {.name = "backbone", .type = AIGTATT_PARAM_MAP,
+     .default_value = "{use: backbone.resnet, depth: '18', embedding_size: 128}",
+     .doc = "The network: {use: backbone.NAME, ...its parameters} (`aigtatt plugins info backbone.resnet`)."},
+    {.name = "loss", .type = AIGTATT_PARAM_MAP, .default_value = "{use: loss.arcface, s: 30, m: 0.5}",
+     .doc = "The training loss over the training identities: {use: loss.arcface | loss.cosface | loss.softmax, ...}."},
+    {.name = "optimizer", .type = AIGTATT_PARAM_MAP,
+     .default_value = "{use: optim.sgd, lr: 0.01, momentum: 0.9, weight_decay: 0.0005}",
+     .doc = "Update rule and learning-rate schedule: {use: optim.sgd | optim.adam | optim.adamw, lr: ..., "
+            "schedule: ...}."},
+    {.name = "backend", .type = AIGTATT_PARAM_MAP, .default_value = "{}",
+     .doc = "Where the network runs: {use: backend.onednn, threads: 0} or {use: backend.reference}; {} = "
+            "backend.onednn when built, else backend.reference."},
+    {.name = "epochs", .type = AIGTATT_PARAM_INT, .default_value = "10", .has_min = 1, .min = 1, .has_max = 1,
+     .max = 100000, .doc = "Passes over the training images."},
+    {.name = "batch", .type = AIGTATT_PARAM_INT, .default_value = "32", .has_min = 1, .min = 2, .has_max = 1,
+     .max = 65536, .doc = "Images per optimizer step (the last partial batch of an epoch is dropped)."},
+    {.name = "image_size", .type = AIGTATT_PARAM_INT, .default_value = "224", .has_min = 1, .min = 32, .has_max = 1,
+     .max = 4096, .doc = "Images are resized to image_size x image_size (antialiased bilinear, as torchvision) "
+                         "and normalised with ImageNet mean and std."},
+    {.name = "flip", .type = AIGTATT_PARAM_FLOAT, .default_value = "0", .has_min = 1, .min = 0, .has_max = 1,
+     .max = 1, .doc = "Online augmentation: probability of a horizontal flip per training image (seeded)."},
+    {.name = "train_splits", .type = AIGTATT_PARAM_STRING, .default_value = "train",
+     .doc = "Splits to train on, '|'-separated, or 'all' (records without a split count only for 'all')."},
+    {.name = "val_splits", .type = AIGTATT_PARAM_STRING, .default_value = "val",
+     .doc = "Held-out identities for the validation EER, '|'-separated; none: the last epoch is the output."},
+    {.name = "roles", .type = AIGTATT_PARAM_STRING, .default_value = "all",
+     .doc = "Image roles used, '|'-separated (original|cropped|variation), or 'all'."},
+    {.name = "val_every", .type = AIGTATT_PARAM_INT, .default_value = "1", .has_min = 1, .min = 1,
+     .doc = "Validate every N epochs (and after the last)."},
+    {.name = "select", .type = AIGTATT_PARAM_ENUM, .default_value = "best_val_eer", .choices = "best_val_eer|last",
+     .doc = "Which weights become the output model: the epoch with the lowest validation EER (the seed's choice) "
+            "or the last."},
+    {.name = "weights", .type = AIGTATT_PARAM_PATH, .default_value = "~",
+     .doc = "Initial weights: a safetensors file with torchvision state_dict names (tools/"
+            "torchvision_to_safetensors.py); the classifier fc.* and the loss start fresh."},
+    {.name = "save_optimizer", .type = AIGTATT_PARAM_BOOL, .default_value = "false",
+     .doc = "Also keep the optimizer's state (momentum, Adam moments) in the per-epoch checkpoint."},
+    {.name = NULL},
+};
+
+static const aigtatt_port_desc train_in[] = {
+    {.name = "images", .type = "images",
+     .doc = "Identity-labelled images with splits (dataset.write's output, or image.folder)."},
+    {.name = NULL},
+};
+
+static const aigtatt_port_desc train_out[] = {
+    {.name = "model", .type = "model",
+     .doc = "model.safetensors (the selected weights; metadata records the backbone and input size), "
+            "last.safetensors, history.csv (loss, lr, images/s, validation EER and Rank-1 per epoch), "
+            "training.json."},
+    {.name = NULL},
+};
+
+static const aigtatt_node_vtable train_vt = {
+    .struct_size = sizeof(aigtatt_node_vtable),
+    .check = tr_train_check,
+    .run = tr_train_run,
+    .uses = tr_train_uses,
+};
+
+static const aigtatt_component_desc train_desc = {
+    .struct_size = sizeof(aigtatt_component_desc),
+    .kind = AIGTATT_KIND_TRAINER,
+    .name = "train.embedding",
+    .version = TR_VERSION,
+    .summary = "Trains an embedding network (backbone + margin loss) on identity-labelled images",
+    .doc = "Every image of a training identity is a sample of its class (the seed study's ArcFace recipe). A "
+           "loader thread decodes, resizes, normalises and batches the next batch while the backend computes. "
+           "Each epoch's weights are written atomically to <workdir>/state/train/<node>/last.safetensors (and "
+           "best.safetensors when the validation EER improves), so a stopped run keeps its last good checkpoint; "
+           "a NaN or infinite loss stops training and names it.",
+    AIGTATT_PARAMS(train_params),
+    AIGTATT_PORTS(train_in, train_out),
+    .vtable = &train_vt,
+};
+
+static const aigtatt_param_desc embed_params[] = {
+    {.name = "splits", .type = AIGTATT_PARAM_STRING, .default_value = "test",
+     .doc = "Splits to embed, '|'-separated, or 'all'."},
+    {.name = "roles", .type = AIGTATT_PARAM_STRING, .default_value = "all",
+     .doc = "Image roles to embed, '|'-separated, or 'all'."},
+    {.name = "batch", .type = AIGTATT_PARAM_INT, .default_value = "32", .has_min = 1, .min = 1, .has_max = 1,
+     .max = 65536, .doc = "Images per forward pass."},
+    {.name = "backend", .type = AIGTATT_PARAM_MAP, .default_value = "{}",
+     .doc = "Where the network runs: {use: backend.onednn, threads: 0}; {} = backend.onednn when built."},
+    {.name = "weights", .type = AIGTATT_PARAM_PATH, .default_value = "~",
+     .doc = "A checkpoint written by train.embedding, when no node feeds the model input."},
+    {.name = NULL},
+};
+
+static const aigtatt_port_desc embed_in[] = {
+    {.name = "model", .type = "model", .optional = 1, .doc = "A train.embedding output (model.safetensors)."},
+    {.name = "images", .type = "images", .doc = "The images to embed."},
+    {.name = NULL},
+};
+
+static const aigtatt_port_desc embed_out[] = {
+    {.name = "embeddings", .type = "embeddings",
+     .doc = "embeddings.safetensors (F32 [N, K], tensor 'embeddings') and manifest.jsonl, one record per row "
+            "in order, with the images linked under images/."},
+    {.name = NULL},
+};
+
+static const aigtatt_node_vtable embed_vt = {
+    .struct_size = sizeof(aigtatt_node_vtable),
+    .check = tr_embed_check,
+    .run = tr_embed_run,
+    .uses = tr_embed_uses,
+};
+
+static const aigtatt_component_desc embed_desc = {
+    .struct_size = sizeof(aigtatt_component_desc),
+    .kind = AIGTATT_KIND_EMBEDDER,
+    .name = "embed.images",
+    .version = TR_VERSION,
+    .summary = "Embeds an image set with a trained model (for eval.biometric)",
+    .doc = "Rebuilds the network recorded in the checkpoint (backbone and input size), loads its weights "
+           "strictly (a mismatch lists the missing, unexpected and misshaped tensors) and runs it in inference "
+           "mode over the selected images, with the same resize and normalisation as training.",
+    AIGTATT_PARAMS(embed_params),
+    AIGTATT_PORTS(embed_in, embed_out),
+    .vtable = &embed_vt,
+};
+
+static const aigtatt_component_desc *const tr_components[] = {&train_desc, &embed_desc, NULL};
+
+static int tr_init(const aigtatt_host *host)
+{
+    if (host->struct_size < offsetof(aigtatt_host, link_file) + sizeof host->link_file)
+        return AIGTATT_ERR_INVALID;
+    tr_host = host;
+    return AIGTATT_OK;
+}
+
+AIGTATT_PLUGIN_DEFINE(.name = "aigtatt-train", .version = TR_VERSION, .license = "MIT",
+                      .description = "Training and embedding nodes over the host's compiled networks",
+                      .components = tr_components, .init = tr_init);

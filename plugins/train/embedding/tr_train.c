@@ -1,0 +1,366 @@
+/* train.embedding: an embedding network trained with a margin loss on the
+ * identities of an image set, the seed study's recipe: every image of a
+ * training identity is one sample of its class; validation EER on held-out
+ * identities every few epochs picks the checkpoint. */
+#include "tr.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* An empty mapping means "the default block". */
+static const aigtatt_cfg *block_cfg(const aigtatt_params *p, const char *name)
+{
+    const aigtatt_cfg *c = H->param_cfg(p, name);
+    if (c && H->cfg_type(c) == AIGTATT_CFG_MAP && H->cfg_len(c) == 0)
+        return NULL;
+    return c;
+}
+
+static void spec_of(const aigtatt_params *p, aigtatt_model_spec *s, int training)
+{
+    memset(s, 0, sizeof *s);
+    s->struct_size = sizeof *s;
+    s->backbone = block_cfg(p, "backbone");
+    s->loss = training ? block_cfg(p, "loss") : NULL;
+    s->optimizer = training ? block_cfg(p, "optimizer") : NULL;
+    s->backend = block_cfg(p, "backend");
+    s->training = training;
+    s->classes = 1;
+    s->batch = H->param_int(p, "batch");
+    s->height = s->width = H->param_int(p, "image_size");
+}
+
+int tr_train_check(const aigtatt_params *p)
+{
+    aigtatt_model_spec s;
+    spec_of(p, &s, 1);
+    if (!s.loss || !s.optimizer) {
+        H->set_error("train.embedding needs a loss and an optimizer ({use: loss.arcface}, {use: optim.sgd})");
+        return AIGTATT_ERR_INVALID;
+    }
+    return H->model->check(&s);
+}
+
+static void add_use(const aigtatt_cfg *c, void (*add)(void *, const char *), void *ctx)
+{
+    const char *u = c ? H->cfg_scalar(H->cfg_get(c, "use")) : NULL;
+    if (u && *u)
+        add(ctx, u);
+}
+
+/* The building blocks' versions belong in the cache key: a new backbone or
+ * backend version retrains. */
+void tr_train_uses(const aigtatt_params *p, void (*add)(void *ctx, const char *component), void *ctx)
+{
+    add_use(block_cfg(p, "backbone"), add, ctx);
+    add_use(block_cfg(p, "loss"), add, ctx);
+    add_use(block_cfg(p, "optimizer"), add, ctx);
+    const aigtatt_cfg *be = block_cfg(p, "backend");
+    if (be)
+        add_use(be, add, ctx);
+    else
+        add(ctx, H->find_component(AIGTATT_KIND_BACKEND, "backend.onednn") ? "backend.onednn" : "backend.reference");
+}
+
+/* Embeds items[order] with `m` (inference mode) into emb (n x k). */
+static int embed_all(aigtatt_model *m, const tr_items *it, const size_t *order, size_t n, int64_t batch,
+                     int64_t h, int64_t w, uint64_t seed, float *emb, int64_t k)
+{
+    tr_loader *l = NULL;
+    int rc = tr_loader_start(it, order, n, batch, 0, h, w, 0, seed, &l);
+    if (rc)
+        return rc;
+    float *out = malloc(sizeof(float) * (size_t)batch * (size_t)k);
+    size_t done = 0;
+    const tr_batch *b;
+    while (out && (b = tr_loader_next(l, &rc))) {
+        size_t nb = sizeof(float) * (size_t)batch * 3 * (size_t)h * (size_t)w;
+        if ((rc = H->model->set_input(m, "image", b->image, nb)) || (rc = H->model->run(m)) ||
+            (rc = H->model->get_output(m, "embedding", out, sizeof(float) * (size_t)batch * (size_t)k)))
+            break;
+        memcpy(emb + done * (size_t)k, out, sizeof(float) * b->count * (size_t)k);
+        done += b->count;
+        if (H->cancelled()) {
+            rc = AIGTATT_ERR_CANCELLED;
+            break;
+        }
+    }
+    if (!out) {
+        H->set_error("out of memory");
+        rc = AIGTATT_ERR_NOMEM;
+    }
+    free(out);
+    tr_loader_stop(l);
+    return rc;
+}
+
+static void shuffle(size_t *v, size_t n, uint64_t seed)
+{
+    aigtatt_rng *r = H->rng_new(seed);
+    for (size_t i = n; r && i > 1; i--) {
+        size_t j = (size_t)(H->rng_u64(r) % i);
+        size_t t = v[i - 1];
+        v[i - 1] = v[j];
+        v[j] = t;
+    }
+    H->rng_free(r);
+}
+
+typedef struct epoch_row {
+    double loss, lr, ips, eer, rank1;
+} epoch_row;
+
+static int write_history(const char *dir, const epoch_row *rows, int64_t n)
+{
+    size_t cap = 128 + (size_t)n * 128, len = 0;
+    char *t = malloc(cap);
+    if (!t)
+        return AIGTATT_ERR_NOMEM;
+    len += (size_t)snprintf(t + len, cap - len, "epoch,loss,lr,images_per_s,val_eer,val_rank1\n");
+    for (int64_t e = 0; e < n; e++)
+        len += (size_t)snprintf(t + len, cap - len, "%lld,%.6g,%.6g,%.4g,%.6g,%.6g\n", (long long)e + 1,
+                                rows[e].loss, rows[e].lr, rows[e].ips, rows[e].eer, rows[e].rank1);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/history.csv", dir);
+    int rc = H->write_file(path, t, len);
+    free(t);
+    return rc;
+}
+
+int tr_train_run(aigtatt_run *run)
+{
+    const aigtatt_params *p = H->run_params(run);
+    const int64_t epochs = H->param_int(p, "epochs"), batch = H->param_int(p, "batch"),
+                  size = H->param_int(p, "image_size"), val_every = H->param_int(p, "val_every");
+    const double flip = H->param_float(p, "flip");
+    const uint64_t seed = H->run_seed(run);
+    const char *out_dir = H->run_output_dir(run, "model");
+    aigtatt_set *set = NULL;
+    tr_items train = {0}, val = {0};
+    aigtatt_model *m = NULL, *ev = NULL;
+    size_t *order = NULL, *vorder = NULL;
+    float *vemb = NULL, *emb = NULL;
+    int64_t *vlab = NULL;
+    epoch_row *rows = NULL;
+    aigtatt_progress *prog = NULL;
+    char state[4096] = "", last_path[4200] = "", best_path[4200] = "";
+    int rc = H->set_open(run, "images", &set);
+    if (rc)
+        return rc;
+    if ((rc = tr_items_collect(set, H->param_string(p, "train_splits"), H->param_string(p, "roles"), &train)) ||
+        (rc = tr_items_collect(set, H->param_string(p, "val_splits"), H->param_string(p, "roles"), &val)))
+        goto done;
+    if (train.n_ids < 2 || train.n < (size_t)batch) {
+        H->set_error("the training split ('%s') has %zu images of %zu identities; training needs at least two "
+                     "identities and one batch (%lld) of images", H->param_string(p, "train_splits"), train.n,
+                     train.n_ids, (long long)batch);
+        rc = AIGTATT_ERR_INVALID;
+        goto done;
+    }
+    int validate = val.n_ids >= 2 && val.n >= 3;
+    if (!validate)
+        H->log(AIGTATT_LOG_WARN, "no validation: the '%s' split has %zu images of %zu identities; the last "
+                                 "epoch's weights are the output", H->param_string(p, "val_splits"), val.n, val.n_ids);
+
+    aigtatt_model_spec s;
+    spec_of(p, &s, 1);
+    s.classes = (int64_t)train.n_ids;
+    s.seed = seed;
+    double t0 = now_s();
+    if ((rc = H->model->create(&s, &m)))
+        goto done;
+    const char *weights = H->param_string(p, "weights");
+    if (weights) {
+        /* torchvision weights: the classifier head and the loss stay fresh */
+        static const char *const skip[] = {"fc.", "loss.", NULL};
+        if ((rc = H->model->state_load(m, weights, AIGTATT_MODEL_LOAD_SKIP_PREFIXES | AIGTATT_MODEL_LOAD_ALLOW_EXTRA,
+                                       skip)))
+            goto done;
+        H->log(AIGTATT_LOG_INFO, "initial weights from %s", weights);
+    }
+    const int64_t k = H->model->embedding_size(m);
+    H->log(AIGTATT_LOG_INFO, "%zu training images of %zu identities, %zu validation images of %zu; %lld "
+                             "parameters, K = %lld; compiled in %.1f s", train.n, train.n_ids, val.n, val.n_ids,
+           (long long)H->model->param_count(m), (long long)k, now_s() - t0);
+    if (validate) {
+        aigtatt_model_spec es;
+        spec_of(p, &es, 0);
+        es.seed = seed;
+        if ((rc = H->model->create(&es, &ev)))
+            goto done;
+        vorder = malloc(sizeof *vorder * val.n);
+        vemb = malloc(sizeof(float) * val.n * (size_t)k);
+        vlab = malloc(sizeof(int64_t) * val.n);
+        if (!vorder || !vemb || !vlab)
+            goto oom;
+        for (size_t i = 0; i < val.n; i++) {
+            vorder[i] = i;
+            vlab[i] = val.v[i].label;
+        }
+    }
+    const char *sd = H->run_state_dir(run);
+    if (!sd) {
+        rc = AIGTATT_ERR_IO;
+        goto done;
+    }
+    snprintf(state, sizeof state, "%s/train/%s", sd, H->run_node_id(run));
+    snprintf(last_path, sizeof last_path, "%s/last.safetensors", state);
+    snprintf(best_path, sizeof best_path, "%s/best.safetensors", state);
+
+    order = malloc(sizeof *order * train.n);
+    rows = calloc((size_t)epochs, sizeof *rows);
+    if (!order || !rows)
+        goto oom;
+    const int64_t spe = (int64_t)(train.n / (size_t)batch);
+    const size_t img_bytes = sizeof(float) * (size_t)batch * 3 * (size_t)size * (size_t)size;
+    emb = malloc(sizeof(float) * (size_t)batch * (size_t)k);
+    if (!emb)
+        goto oom;
+    prog = H->progress_begin("training steps", (uint64_t)(spe * epochs));
+    double best_eer = INFINITY;
+    int64_t best_epoch = -1, good_epoch = 0;
+    for (int64_t e = 0; e < epochs; e++) {
+        for (size_t i = 0; i < train.n; i++)
+            order[i] = i;
+        shuffle(order, train.n, H->seed_derive(seed, "shuffle", (uint64_t)e));
+        tr_loader *l = NULL;
+        if ((rc = tr_loader_start(&train, order, train.n, batch, 1, size, size, flip,
+                                  H->seed_derive(seed, "augment", (uint64_t)e), &l)))
+            goto done;
+        double te = now_s(), sum = 0, lr = 0;
+        int64_t step = 0;
+        const tr_batch *b;
+        while ((b = tr_loader_next(l, &rc))) {
+            float loss = 0;
+            if ((rc = H->model->set_schedule(m, e, step, spe, epochs, &lr)) ||
+                (rc = H->model->set_input(m, "image", b->image, img_bytes)) ||
+                (rc = H->model->set_input(m, "labels", b->labels, sizeof(int64_t) * (size_t)batch)) ||
+                (rc = H->model->run(m)) || (rc = H->model->get_output(m, "loss", &loss, sizeof loss)))
+                break;
+            /* Divergence shows in the loss, or first in the embeddings:
+             * the margin losses normalise them, and a NaN can hide behind
+             * a clamp there. Either stops training. */
+            int bad_emb = 0;
+            if ((rc = H->model->get_output(m, "embedding", emb, sizeof(float) * (size_t)batch * (size_t)k)))
+                break;
+            for (int64_t i = 0; i < batch * k && !bad_emb; i++)
+                bad_emb = !isfinite(emb[i]);
+            if (!isfinite(loss) || bad_emb) {
+                char what[96];
+                if (!isfinite(loss))
+                    snprintf(what, sizeof what, "the loss became %s", isnan(loss) ? "NaN" : "infinite");
+                else
+                    snprintf(what, sizeof what, "the embeddings became NaN or infinite (loss %g)", (double)loss);
+                if (good_epoch > 0)
+                    H->set_error("training diverged at epoch %lld, step %lld (lr %g): %s; training stopped. The "
+                                 "last good checkpoint (epoch %lld) is %s; try a lower learning rate",
+                                 (long long)e + 1, (long long)step + 1, lr, what, (long long)good_epoch, last_path);
+                else
+                    H->set_error("training diverged at epoch 1, step %lld (lr %g) before any checkpoint: %s; "
+                                 "training stopped; try a lower learning rate", (long long)step + 1, lr, what);
+                rc = AIGTATT_ERR_INVALID;
+                break;
+            }
+            sum += loss;
+            step++;
+            char note[128];
+            snprintf(note, sizeof note, "epoch %lld loss %.4f lr %.3g %.1f img/s", (long long)e + 1, sum / (double)step,
+                     lr, (double)(step * batch) / (now_s() - te));
+            H->progress_note(prog, note);
+            H->progress_add(prog, 1, 0);
+            if (H->cancelled()) {
+                rc = AIGTATT_ERR_CANCELLED;
+                break;
+            }
+        }
+        tr_loader_stop(l);
+        if (rc)
+            goto done;
+        epoch_row *row = &rows[e];
+        row->loss = sum / (double)(step ? step : 1);
+        row->lr = lr;
+        row->ips = (double)(step * batch) / (now_s() - te);
+        row->eer = row->rank1 = NAN;
+        char ep[32];
+        snprintf(ep, sizeof ep, "%lld", (long long)e + 1);
+        const char *meta[] = {"aigtatt.epoch", ep};
+        if ((rc = H->model->state_save(m, last_path, H->param_bool(p, "save_optimizer"), meta, 1)))
+            goto done;
+        good_epoch = e + 1;
+        if (validate && ((e + 1) % val_every == 0 || e + 1 == epochs)) {
+            if ((rc = H->model->state_copy(ev, m)) ||
+                (rc = embed_all(ev, &val, vorder, val.n, batch, size, size, seed, vemb, k)))
+                goto done;
+            tr_eer_rank1(vemb, vlab, val.n, k, &row->eer, &row->rank1);
+            if (row->eer < best_eer) {
+                best_eer = row->eer;
+                best_epoch = e + 1;
+                if ((rc = H->model->state_save(m, best_path, 0, meta, 1)))
+                    goto done;
+            }
+        }
+        H->log(AIGTATT_LOG_INFO, "epoch %lld/%lld: loss %.4f, lr %.4g, %.1f img/s%s", (long long)e + 1,
+               (long long)epochs, row->loss, row->lr, row->ips, "");
+        if (!isnan(row->eer))
+            H->log(AIGTATT_LOG_INFO, "epoch %lld validation: EER %.4f, Rank-1 %.4f%s", (long long)e + 1, row->eer,
+                   row->rank1, best_epoch == e + 1 ? " (best so far)" : "");
+    }
+    H->progress_end(prog);
+    prog = NULL;
+
+    /* the output: the selected weights (inference-ready), the last ones and
+     * the history */
+    {
+        char to[4200];
+        int by_val = !strcmp(H->param_string(p, "select"), "best_val_eer") && best_epoch > 0;
+        snprintf(to, sizeof to, "%s/model.safetensors", out_dir);
+        if ((rc = H->link_file(by_val ? best_path : last_path, to)))
+            goto done;
+        snprintf(to, sizeof to, "%s/last.safetensors", out_dir);
+        if ((rc = H->link_file(last_path, to)) || (rc = write_history(out_dir, rows, epochs)))
+            goto done;
+        char js[1024], eer[32] = "null";
+        if (best_epoch > 0)
+            snprintf(eer, sizeof eer, "%.6g", best_eer);
+        int n = snprintf(js, sizeof js,
+                         "{\"classes\":%zu,\"train_images\":%zu,\"val_images\":%zu,\"epochs\":%lld,"
+                         "\"selected_epoch\":%lld,\"selected_by\":\"%s\",\"best_val_eer\":%s,"
+                         "\"embedding_size\":%lld,\"image_size\":%lld,\"seconds\":%.1f}\n",
+                         train.n_ids, train.n, val.n, (long long)epochs, (long long)(by_val ? best_epoch : epochs),
+                         by_val ? "best_val_eer" : "last", eer, (long long)k, (long long)size, now_s() - t0);
+        snprintf(to, sizeof to, "%s/training.json", out_dir);
+        if ((rc = H->write_file(to, js, (size_t)n)))
+            goto done;
+        if (by_val)
+            H->log(AIGTATT_LOG_INFO, "selected epoch %lld (validation EER %.4f)", (long long)best_epoch, best_eer);
+    }
+    goto done;
+oom:
+    H->set_error("out of memory");
+    rc = AIGTATT_ERR_NOMEM;
+done:
+    if (prog)
+        H->progress_end(prog);
+    H->model->free(m);
+    H->model->free(ev);
+    free(order);
+    free(vorder);
+    free(vemb);
+    free(emb);
+    free(vlab);
+    free(rows);
+    tr_items_free(&train);
+    tr_items_free(&val);
+    H->set_close(set);
+    return rc;
+}

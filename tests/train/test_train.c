@@ -1,0 +1,186 @@
+/* train.embedding and embed.images through the CLI on a tiny synthetic
+ * dataset: the chain to metrics, the checkpoint's contents, cache reuse,
+ * refused checkpoints (mismatched, truncated) and a NaN loss. */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "ds_helpers.h"
+
+/* ids identities, `var` variations each, 64x64 designs; a resnet18 at
+ * 32x32 trained for `epochs` epochs with `optimizer`. */
+static char *write_yaml(const char *dir, int ids, int var, double train, int batch, int epochs, const char *optimizer,
+                        const char *extra)
+{
+    char y[4096];
+    snprintf(y, sizeof y,
+             "aigtatt: 1\nname: tiny\nseed: 7\nnodes:\n"
+             "  prompts: {use: prompt.template, params: {count: %d}}\n"
+             "  designs: {use: image.procedural, inputs: {prompts: prompts}, params: {width: 64, height: 64}}\n"
+             "  crops: {use: crop.ink, inputs: {images: designs}}\n"
+             "  variations:\n    use: augment.pipeline\n    inputs: {images: crops}\n"
+             "    params: {variations: %d, ops: [{op: rotate, p: 1, max_deg: 10}, {op: brightness, p: 0.5}]}\n"
+             "  dataset:\n    use: dataset.write\n    inputs: {images: variations}\n"
+             "    params: {train: %g, val: %g, test: %g, contact_sheet: 0}\n"
+             "  train:\n    use: train.embedding\n    inputs: {images: dataset}\n    params:\n"
+             "      backbone: {use: backbone.resnet, depth: '18', embedding_size: 16}\n"
+             "      loss: {use: loss.arcface, s: 16, m: 0.2}\n"
+             "      optimizer: %s\n"
+             "      backend: {use: backend.onednn, threads: 2}\n"
+             "      epochs: %d\n      batch: %d\n      image_size: 32\n"
+             "%s",
+             ids, var, train, (1 - train) / 2, (1 - train) / 2, optimizer, epochs, batch, extra ? extra : "");
+    return ds_write(dir, "tiny.yaml", y);
+}
+
+static const char *chain_nodes =
+    "  embed: {use: embed.images, inputs: {model: train, images: dataset}, params: {splits: test, batch: 8}}\n"
+    "  eval: {use: eval.biometric, inputs: {embeddings: embed}, params: {report: false, open_set: false,"
+    " folds: 2}}\n";
+
+static json_t *read_json(const char *path)
+{
+    json_error_t e;
+    json_t *j = json_load_file(path, 0, &e);
+    cr_assert(j, "%s: %s", path, e.text);
+    return j;
+}
+
+Test(train, chain_to_metrics_and_cache, .timeout = 800)
+{
+    char *dir = ds_tmpdir(), *out = NULL;
+    write_yaml(dir, 10, 3, 0.6, 8, 2, "{use: optim.sgd, lr: 0.01, momentum: 0.9}", chain_nodes);
+    int rc = ds_run(&out, dir, "tiny.yaml", "w", NULL);
+    cr_assert_eq(rc, 0, "run failed (%d):\n%s", rc, out);
+    free(out);
+
+    /* the model: weights with torchvision names, metadata to rebuild it */
+    char *mdir = ds_port_dir(dir, "w", "train", "model");
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd,
+             "'%s' -c \"import json,struct,sys; f=open('%s/model.safetensors','rb'); n=struct.unpack('<Q',"
+             "f.read(8))[0]; h=json.loads(f.read(n)); m=h['__metadata__']; print(m['aigtatt.input'], "
+             "m['aigtatt.embedding_size'], json.loads(m['aigtatt.backbone'])['depth'], "
+             "h['layer4.1.bn2.running_var']['shape'], h['fc.weight']['shape'], 'loss.weight' in h)\"",
+             getenv("AIGTATT_PYTHON") ? getenv("AIGTATT_PYTHON") : "python3", mdir);
+    rc = ds_sh(&out, "%s", cmd);
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert(strstr(out, "32x32 16 18 [512] [16, 512] True"), "checkpoint header: %s", out);
+    free(out);
+    char p[4200];
+    snprintf(p, sizeof p, "%s/history.csv", mdir);
+    char *hist = ds_read(p);
+    cr_assert(hist && strstr(hist, "epoch,loss,lr") && strstr(hist, "\n2,"), "history.csv: %s", hist);
+    free(hist);
+    snprintf(p, sizeof p, "%s/training.json", mdir);
+    json_t *tj = read_json(p);
+    cr_assert_eq(json_integer_value(json_object_get(tj, "classes")), 6);
+    json_decref(tj);
+
+    /* embeddings: one row per test image, labelled by the manifest */
+    char *edir = ds_port_dir(dir, "w", "embed", "embeddings");
+    json_t *man = ds_manifest(edir);
+    size_t rows = json_array_size(man);
+    cr_assert_eq(rows, 2 * (3 + 2), "test split: 2 identities x (3 variations + original + cropped), got %zu", rows);
+    for (size_t i = 0; i < rows; i++) {
+        const char *path = json_string_value(json_object_get(json_array_get(man, i), "path"));
+        snprintf(p, sizeof p, "%s/%s", edir, path);
+        struct stat st;
+        cr_assert(path && stat(p, &st) == 0, "manifest image %s missing", p);
+    }
+    json_decref(man);
+    char *mm = ds_port_dir(dir, "w", "eval", "metrics");
+    snprintf(p, sizeof p, "%s/metrics.json", mm);
+    json_t *mj = read_json(p);
+    json_decref(mj);
+
+    /* a second run reuses every node */
+    rc = ds_run(&out, dir, "tiny.yaml", "w", NULL);
+    cr_assert_eq(rc, 0, "%s", out);
+    free(out);
+    rc = ds_sh(&out, "cd '%s' && '%s' run tiny.yaml --plain --workdir '%s/w' 2>&1 | grep -c ': running'", dir,
+               ds_cli(), dir);
+    cr_assert(!strncmp(out, "0", 1), "a cached rerun ran nodes: %s", out);
+    free(out);
+    free(mm);
+    free(edir);
+    free(mdir);
+    ds_rmtree(dir);
+    free(dir);
+}
+
+Test(train, refuses_mismatched_and_truncated_checkpoints, .timeout = 800)
+{
+    char *dir = ds_tmpdir(), *out = NULL;
+    write_yaml(dir, 6, 2, 0.5, 4, 1, "{use: optim.sgd, lr: 0.01}", NULL);
+    int rc = ds_run(&out, dir, "tiny.yaml", "w", NULL);
+    cr_assert_eq(rc, 0, "%s", out);
+    free(out);
+    char *mdir = ds_port_dir(dir, "w", "train", "model");
+    const char *py = getenv("AIGTATT_PYTHON") ? getenv("AIGTATT_PYTHON") : "python3";
+    /* a copy with one tensor missing, one extra and one misshaped */
+    rc = ds_sh(&out,
+               "'%s' -c \"from safetensors.numpy import load_file, save_file; from safetensors import safe_open; "
+               "import numpy as np; d=load_file('%s/model.safetensors'); "
+               "m=safe_open('%s/model.safetensors','np').metadata(); del d['layer2.0.conv1.weight']; "
+               "d['head.extra']=np.zeros(3,np.float32); d['fc.bias']=np.zeros(17,np.float32); "
+               "save_file(d,'%s/bad.safetensors',metadata=m)\"",
+               py, mdir, mdir, dir);
+    cr_assert_eq(rc, 0, "%s", out);
+    free(out);
+    ds_sh(&out, "head -c 5000 '%s/model.safetensors' > '%s/cut.safetensors'", mdir, dir);
+    free(out);
+    char y[2048];
+    snprintf(y, sizeof y,
+             "aigtatt: 1\nname: e\nnodes:\n"
+             "  imgs: {use: image.folder, params: {path: '%s/w/latest/nodes/dataset/images/test'}}\n"
+             "  embed: {use: embed.images, inputs: {images: imgs}, params: {splits: all, weights: WEIGHTS}}\n",
+             dir);
+    char *t = strstr(y, "WEIGHTS");
+    char bad[sizeof y];
+    snprintf(bad, sizeof bad, "%.*s%s/bad.safetensors%s", (int)(t - y), y, dir, t + 7);
+    ds_write(dir, "bad.yaml", bad);
+    rc = ds_run(&out, dir, "bad.yaml", "wb", NULL);
+    cr_assert_neq(rc, 0, "a mismatched checkpoint was accepted:\n%s", out);
+    cr_assert(strstr(out, "bad.safetensors does not match"), "%s", out);
+    cr_assert(strstr(out, "missing: layer2.0.conv1.weight"), "%s", out);
+    cr_assert(strstr(out, "unexpected: head.extra"), "%s", out);
+    cr_assert(strstr(out, "fc.bias (F32 [17] in the file, [16] here)"), "%s", out);
+    free(out);
+    snprintf(bad, sizeof bad, "%.*s%s/cut.safetensors%s", (int)(t - y), y, dir, t + 7);
+    ds_write(dir, "cut.yaml", bad);
+    rc = ds_run(&out, dir, "cut.yaml", "wc", NULL);
+    cr_assert(rc != 0 && rc < 128, "a truncated checkpoint: exit %d\n%s", rc, out);
+    cr_assert(strstr(out, "cut.safetensors"), "the error does not name the file:\n%s", out);
+    free(out);
+    free(mdir);
+    ds_rmtree(dir);
+    free(dir);
+}
+
+Test(train, nan_loss_stops_and_keeps_last_good_checkpoint, .timeout = 800)
+{
+    char *dir = ds_tmpdir(), *out = NULL;
+    /* 3 training identities x 4 images = 12 images, batch 8: one step per
+     * epoch. A two-epoch warmup from 0 leaves epoch 1 at lr 0, epoch 2
+     * applies lr 1.5e38 (near float's largest), so epoch 3 diverges. */
+    write_yaml(dir, 6, 2, 0.5, 8, 4,
+               "{use: optim.sgd, lr: 3.0e38, warmup_epochs: 2, warmup_start_factor: 0}", NULL);
+    int rc = ds_run(&out, dir, "tiny.yaml", "w", NULL);
+    cr_assert(rc != 0 && rc < 128, "exit %d\n%s", rc, out);
+    cr_assert(strstr(out, "training diverged at epoch 3"), "%s", out);
+    cr_assert(strstr(out, "last good checkpoint (epoch 2)"), "%s", out);
+    char p[4096];
+    snprintf(p, sizeof p, "%s/w/state/train/train/last.safetensors", dir);
+    struct stat st;
+    cr_assert(stat(p, &st) == 0 && st.st_size > 1000000, "no last good checkpoint at %s", p);
+    /* no model output was published */
+    snprintf(p, sizeof p, "%s/w/latest/nodes/train", dir);
+    cr_assert(stat(p, &st) != 0, "a failed training published %s", p);
+    free(out);
+    ds_rmtree(dir);
+    free(dir);
+}
