@@ -6,6 +6,9 @@
 #include "cli/cli.h"
 #include "graph/experiment.h"
 #include "graph/runner.h"
+#include "net/http.h"
+#include "net/run_report.h"
+#include "net/secret.h"
 #include "plugin/registry.h"
 #include "util/error.h"
 #include "util/pool.h"
@@ -14,6 +17,7 @@
 static const char run_help[] =
     "usage: aigtatt run FILE [--set NODE.PARAM=VALUE]... [--force NODE]...\n"
     "                        [--workdir DIR] [--jobs N] [--plain]\n"
+    "                        [--max-in-flight N] [--verbose-http]\n"
     "\n"
     "Runs the experiment in FILE. Each node's result is cached under a hash of\n"
     "its component, version, parameters, seed and inputs: unchanged nodes are\n"
@@ -26,6 +30,18 @@ static const char run_help[] =
     "                 ./aigtatt-out/<name>)\n"
     "  --jobs N       worker threads for nodes that work in parallel\n"
     "  --plain        log lines instead of progress bars\n"
+    "  --max-in-flight N\n"
+    "                 HTTP requests on the wire at once, all nodes and threads\n"
+    "                 together (default 8, or $AIGTATT_HTTP_MAX_IN_FLIGHT)\n"
+    "  --verbose-http log every HTTP request and answer: method, URL, status,\n"
+    "                 time, headers (keys shown as ***), start of the body\n"
+    "                 (also AIGTATT_HTTP_VERBOSE=1)\n"
+    "\n"
+    "API keys come from the environment, else from ./.env, else from a .env\n"
+    "beside FILE; $AIGTATT_ENV_FILE, when set, is the only file read (a .env\n"
+    "must be readable by you only: chmod 600). The run ends with a summary of\n"
+    "each provider node that ran (requests, retries, failures, bytes, usage,\n"
+    "cost when priced) and the HTTP totals.\n"
     "\n"
     "Results: <workdir>/latest/nodes/<node>/ (links into <workdir>/cache),\n"
     "<workdir>/latest/lock.json (keys, seeds, resolved parameters, status) and\n"
@@ -52,6 +68,8 @@ typedef struct opts {
     const char *workdir;
     int jobs;
     int plain;
+    int max_in_flight;
+    int verbose_http;
 } opts;
 
 static int parse(const char *cmd, const char *help, int allow_run_opts, int argc, char **argv, opts *o)
@@ -96,6 +114,14 @@ static int parse(const char *cmd, const char *help, int allow_run_opts, int argc
             o->jobs = (int)j;
         } else if (allow_run_opts && !strcmp(a, "--plain")) {
             o->plain = 1;
+        } else if (allow_run_opts && !strcmp(a, "--verbose-http")) {
+            o->verbose_http = 1;
+        } else if (allow_run_opts && (t = TAKE("--max-in-flight")) != 0) {
+            char *end;
+            long j = t > 0 ? strtol(val, &end, 10) : 0;
+            if (t < 0 || *end || j < 1 || j > 1024)
+                return usage_error(cmd, "--max-in-flight needs a number from 1 to 1024");
+            o->max_in_flight = (int)j;
         } else if (a[0] == '-' && a[1]) {
             return usage_error(cmd, "unknown option '%s'", a);
         } else if (!o->file) {
@@ -192,16 +218,44 @@ int cmd_run(int argc, char **argv)
         aigtatt_pool_set_jobs(o.jobs);
     if (o.plain)
         aigtatt_progress_set_mode(1);
+    if (!o.max_in_flight) {
+        const char *env = getenv("AIGTATT_HTTP_MAX_IN_FLIGHT");
+        if (env && *env) {
+            char *end;
+            long j = strtol(env, &end, 10);
+            if (*end || j < 1 || j > 1024) {
+                fprintf(stderr, "aigtatt: error: AIGTATT_HTTP_MAX_IN_FLIGHT='%.32s' is not a number from 1 to "
+                        "1024\n", env);
+                free_opts(&o);
+                return EXIT_USAGE;
+            }
+            o.max_in_flight = (int)j;
+        }
+    }
+    if (o.max_in_flight)
+        aigtatt_http_set_max_in_flight(o.max_in_flight);
+    if (o.verbose_http)
+        aigtatt_http_set_verbose(1);
     aigtatt_experiment *e = NULL;
     rc = load(&o, &e);
     if (rc != EXIT_OK) {
         free_opts(&o);
         return rc;
     }
+    /* A .env beside the experiment file is the second place keys are
+     * looked for (after ./.env). */
+    aigtatt_secret_set_env_dir(e->base_dir);
     aigtatt_cancel_install_handlers();
     aigtatt_run_opts ro = {.force = o.force, .n_force = o.n_force};
     aigtatt_run_summary s;
     int st = aigtatt_experiment_run(e, &ro, &s);
+    {
+        /* the report logs lines: keep the error text of the run */
+        char errsave[4096];
+        snprintf(errsave, sizeof errsave, "%s", aigtatt_last_error());
+        aigtatt_net_report_run(s.run_dir);
+        aigtatt_set_error("%s", errsave);
+    }
     if (st == AIGTATT_OK) {
         aigtatt_log(AIGTATT_LOG_INFO, "finished: %zu node%s ran, %zu from cache; results in %s", s.ran,
                     s.ran == 1 ? "" : "s", s.cached, s.run_dir);

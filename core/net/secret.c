@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -26,6 +27,7 @@ aigtatt_secret_entry *aigtatt_secret_list;
 size_t aigtatt_secret_count;
 static size_t secret_cap;
 static char *env_file_path;
+static char *env_dir_path; /* a second .env folder: the experiment file's */
 
 static int valid_name(const char *name)
 {
@@ -115,6 +117,30 @@ int aigtatt_secret_set_env_file(const char *path)
     return AIGTATT_OK;
 }
 
+int aigtatt_secret_set_env_dir(const char *dir)
+{
+    char *copy = NULL;
+    if (dir && dir[0]) {
+        size_t n = strlen(dir) + sizeof "/.env";
+        copy = malloc(n);
+        if (!copy)
+            return AIGTATT_ERR_NOMEM;
+        snprintf(copy, n, "%s%s.env", dir, dir[strlen(dir) - 1] == '/' ? "" : "/");
+    }
+    pthread_mutex_lock(&aigtatt_secret_lock);
+    free(env_dir_path);
+    env_dir_path = copy;
+    pthread_mutex_unlock(&aigtatt_secret_lock);
+    return AIGTATT_OK;
+}
+
+/* Non-zero when a and b name the same file (both exist). */
+static int same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
 void aigtatt_secrets_clear(void)
 {
     pthread_mutex_lock(&aigtatt_secret_lock);
@@ -128,6 +154,8 @@ void aigtatt_secrets_clear(void)
     aigtatt_secret_count = secret_cap = 0;
     free(env_file_path);
     env_file_path = NULL;
+    free(env_dir_path);
+    env_dir_path = NULL;
     pthread_mutex_unlock(&aigtatt_secret_lock);
 }
 
@@ -336,15 +364,28 @@ int aigtatt_secret_get(const char *name, const char **value)
         rc = register_locked(name, env, value);
         goto done;
     }
+    /* AIGTATT_ENV_FILE (or the file set by the program) is the only file
+     * when given; otherwise ./.env, then the experiment's folder's .env. */
     const char *path = env_file_path;
     if (!path)
         path = getenv("AIGTATT_ENV_FILE");
-    if (!path || !path[0])
-        path = ".env";
-    rc = aigtatt_env_file_lookup(path, name, &from_file);
+    const char *files[2] = {path, NULL};
+    size_t n_files = 1;
+    if (!path || !path[0]) {
+        files[0] = ".env";
+        if (env_dir_path && !same_file(".env", env_dir_path))
+            files[n_files++] = env_dir_path;
+    }
+    rc = AIGTATT_ERR_INVALID;
+    for (size_t f = 0; f < n_files && rc == AIGTATT_ERR_INVALID; f++)
+        rc = aigtatt_env_file_lookup(files[f], name, &from_file);
     if (rc == AIGTATT_ERR_INVALID) {
-        aigtatt_set_error("API key %s is not set: export %s=... or add a line %s=... to %s "
-                          "(readable only by you: chmod 600)", name, name, name, path);
+        if (n_files == 2)
+            aigtatt_set_error("API key %s is not set: export %s=... or add a line %s=... to %s or %s "
+                              "(readable only by you: chmod 600)", name, name, name, files[0], files[1]);
+        else
+            aigtatt_set_error("API key %s is not set: export %s=... or add a line %s=... to %s "
+                              "(readable only by you: chmod 600)", name, name, name, files[0]);
         goto done;
     }
     if (rc == AIGTATT_OK)

@@ -19,8 +19,14 @@ int aigtatt_secret_register(const char *value);
 int aigtatt_secret_in(const char *text);
 
 /** Names the .env file secret_get reads (copied; NULL restores the default:
- *  $AIGTATT_ENV_FILE, else ./.env). */
+ *  $AIGTATT_ENV_FILE, else ./.env then the folder set below). */
 int aigtatt_secret_set_env_file(const char *path);
+
+/** A second folder whose .env is read when ./.env does not have the key
+ *  (the CLI passes the experiment file's folder); NULL or "" for none.
+ *  Not used when $AIGTATT_ENV_FILE or aigtatt_secret_set_env_file names a
+ *  file. A refused file (group/other-accessible) stops the look-up. */
+int aigtatt_secret_set_env_dir(const char *dir);
 
 /** Looks `name` up in the .env file at `path`. Returns AIGTATT_OK with a
  *  malloc'ed *value, AIGTATT_ERR_INVALID when the file or the key is absent

@@ -60,8 +60,12 @@ static void format_line(aigtatt_progress *p, char *line, size_t n, int with_bar)
         fmt_eta((double)(p->total - (count < p->total ? count : p->total)) / rate, eta, sizeof eta);
     else
         fmt_eta(-1, eta, sizeof eta);
-    char fail[48] = "";
-    if (failed)
+    /* done / failed / remaining: what someone paying per item watches */
+    char fail[96] = "";
+    if (failed && p->total)
+        snprintf(fail, sizeof fail, " (%llu done, %llu failed, %llu left)", (unsigned long long)done,
+                 (unsigned long long)failed, (unsigned long long)(count < p->total ? p->total - count : 0));
+    else if (failed)
         snprintf(fail, sizeof fail, " (%llu failed)", (unsigned long long)failed);
     if (p->total) {
         char bar[32] = "";

@@ -270,3 +270,49 @@ Test(policy, secret_get_env_then_file_and_registers)
     unlink(p);
     free(p);
 }
+
+/* ./.env first, then the folder the CLI names (the experiment's); a
+ * refused file stops the look-up and is named. */
+Test(policy, secret_get_looks_in_the_current_then_the_experiment_folder)
+{
+    unsetenv("AIGTATT_ENV_FILE");
+    char cwd[] = "/tmp/aigtatt-envcwd-XXXXXX", exp[] = "/tmp/aigtatt-envexp-XXXXXX";
+    cr_assert_not_null(mkdtemp(cwd));
+    cr_assert_not_null(mkdtemp(exp));
+    cr_assert_eq(chdir(cwd), 0);
+    char ep[256], cp[256];
+    snprintf(ep, sizeof ep, "%s/.env", exp);
+    snprintf(cp, sizeof cp, "%s/.env", cwd);
+    FILE *f = fopen(ep, "w");
+    fputs("EXP_KEY=from-exp-folder-77\nBOTH_FILES_KEY=exp-loses\n", f);
+    fclose(f);
+    chmod(ep, 0600);
+    f = fopen(cp, "w");
+    fputs("BOTH_FILES_KEY=cwd-wins-78\n", f);
+    fclose(f);
+    chmod(cp, 0600);
+    const char *v = NULL;
+    cr_assert_eq(aigtatt_secret_get("EXP_KEY", &v), AIGTATT_ERR_INVALID, "no folder set yet");
+    cr_assert(strstr(aigtatt_last_error(), "to .env (readable"), "%s", aigtatt_last_error());
+    cr_assert_eq(aigtatt_secret_set_env_dir(exp), AIGTATT_OK);
+    cr_assert_eq(aigtatt_secret_get("EXP_KEY", &v), AIGTATT_OK);
+    cr_assert_str_eq(v, "from-exp-folder-77");
+    cr_assert_eq(aigtatt_secret_get("BOTH_FILES_KEY", &v), AIGTATT_OK);
+    cr_assert_str_eq(v, "cwd-wins-78");
+    cr_assert_eq(aigtatt_secret_get("NEITHER_KEY", &v), AIGTATT_ERR_INVALID);
+    cr_assert(strstr(aigtatt_last_error(), "to .env or ") && strstr(aigtatt_last_error(), ep), "%s",
+              aigtatt_last_error());
+    chmod(ep, 0644);
+    cr_assert_eq(aigtatt_secret_get("OTHER_EXP_KEY", &v), AIGTATT_ERR_IO);
+    cr_assert(strstr(aigtatt_last_error(), ep) && strstr(aigtatt_last_error(), "chmod 600"), "%s",
+              aigtatt_last_error());
+    /* the same folder twice is read once */
+    cr_assert_eq(aigtatt_secret_set_env_dir(cwd), AIGTATT_OK);
+    cr_assert_eq(aigtatt_secret_get("NEITHER_KEY", &v), AIGTATT_ERR_INVALID);
+    cr_assert_null(strstr(aigtatt_last_error(), "to .env or "), "%s", aigtatt_last_error());
+    aigtatt_secret_set_env_dir(NULL);
+    unlink(ep);
+    unlink(cp);
+    rmdir(exp);
+    rmdir(cwd);
+}

@@ -71,6 +71,7 @@ struct fake_api {
     int njobs, ntrain, nfiles, nchat;
     int released;
     int prompt_counter;
+    int active, max_active; /* FA_SLOW requests being held */
     conn *conns[MAX_CONNS];
     int nconns;
     unsigned char *png;
@@ -668,6 +669,18 @@ static void serve(fake_api *fa, int fd)
     case FA_MALFORMED:
         respond_text(fd, 200, "OK", NULL, "{\"id\": \"p1\", \"status\": \"succ");
         goto done;
+    case FA_SLOW:
+        /* counted only while held: the client is then surely waiting */
+        pthread_mutex_lock(&fa->lock);
+        if (++fa->active > fa->max_active)
+            fa->max_active = fa->active;
+        pthread_mutex_unlock(&fa->lock);
+        nap(fa, 300);
+        pthread_mutex_lock(&fa->lock);
+        fa->active--;
+        pthread_mutex_unlock(&fa->lock);
+        mode = FA_OK;
+        break;
     default:
         break;
     }
@@ -974,6 +987,16 @@ char *fa_last_header(fake_api *fa, const char *route, const char *name)
     }
     pthread_mutex_unlock(&fa->lock);
     return v;
+}
+
+int fa_max_concurrent(fake_api *fa, int reset)
+{
+    pthread_mutex_lock(&fa->lock);
+    int n = fa->max_active;
+    if (reset)
+        fa->max_active = 0;
+    pthread_mutex_unlock(&fa->lock);
+    return n;
 }
 
 const unsigned char *fa_png(const fake_api *fa, size_t *len)

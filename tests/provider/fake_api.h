@@ -49,7 +49,8 @@ typedef enum fa_mode {
     FA_ECHO_KEY,     /* success, with the Authorization value in a text field */
     FA_WEBP,         /* download/images: WebP bytes */
     FA_BADIMG,       /* download/images: a PNG signature and garbage */
-    FA_POLICY        /* images: 400 content_policy_violation */
+    FA_POLICY,       /* images: 400 content_policy_violation */
+    FA_SLOW          /* waits 300 ms, then answers as FA_OK (counted in fa_max_concurrent) */
 } fa_mode;
 
 typedef struct fake_api fake_api;
@@ -75,6 +76,9 @@ int fa_auth_count(fake_api *fa, const char *route);
 char *fa_last_body(fake_api *fa, const char *route, size_t *len);
 /** A copy (malloc'ed) of header `name` of the last request on `route`. */
 char *fa_last_header(fake_api *fa, const char *route, const char *name);
+/** The most FA_SLOW requests the server held at the same time since the
+ *  start or the last reset (reset != 0 sets it back to 0 after reading). */
+int fa_max_concurrent(fake_api *fa, int reset);
 /** The PNG every image answer carries (64x48). */
 const unsigned char *fa_png(const fake_api *fa, size_t *len);
 

@@ -127,7 +127,7 @@ int ph_cli(char **out, double *secs, const char *envs, const char *fmt, ...)
     va_end(ap);
     /* No key or .env of the developer's leaks in: only what the test sets. */
     snprintf(cmd, sizeof cmd, "env -u OPENAI_API_KEY -u REPLICATE_API_TOKEN -u AIGTATT_ENV_FILE "
-             "-u AIGTATT_HTTP_VERBOSE %s %s %s", envs ? envs : "", bin, args);
+             "-u AIGTATT_HTTP_VERBOSE -u AIGTATT_HTTP_MAX_IN_FLIGHT %s %s %s", envs ? envs : "", bin, args);
     struct timespec a, b;
     clock_gettime(CLOCK_MONOTONIC, &a);
     int rc = run_sh(out, cmd);

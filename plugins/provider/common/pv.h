@@ -129,8 +129,30 @@ json_t *pv_json_body(const aigtatt_http_response *r, const char *what);
 /* Non-zero if `data` holds the API key: such bytes are never written. */
 int pv_api_leaks_key(pv_api *api, const void *data, size_t len);
 
-/* Appends a summary line's "N requests, M retries" part. */
+/* Writes a summary line's "N requests, M retries, K failed, B received"
+ * part. */
 void pv_api_stats(pv_api *api, char *buf, size_t size);
+
+/* ---- the end-of-node summary ----------------------------------------- */
+
+/* A new summary object {"component", "node", "http": {requests, retries,
+ * failures, bytes_in}} for the node's provider.json (the CLI prints the
+ * "text" of every node that ran at the end of the run). */
+json_t *pv_summary_new(pv_api *api, const char *component, aigtatt_run *run);
+
+/* The user's price for `what` (a float parameter, USD; 0 or undeclared:
+ * none). aigtatt knows no prices: an estimate appears only when the user
+ * sets one. */
+double pv_price(const aigtatt_params *p, const char *what);
+
+/* Adds "cost": {"estimated_usd", "basis"} to `summary` and "; est. $X
+ * (basis)" to the text in buf (appended) when usd > 0 or any price was
+ * set (`priced`). */
+void pv_cost_add(json_t *summary, char *buf, size_t size, int priced, double usd, const char *basis);
+
+/* Writes dir/provider.json: `extra` (may be NULL) with "summary" set to
+ * `summary` and the text `text`; strings redacted. */
+int pv_summary_write(const char *dir, json_t *extra, json_t *summary, const char *text);
 
 /* ---- the resume store ---------------------------------------------------- */
 
@@ -184,8 +206,10 @@ typedef struct pv_image_provider {
      * provider's details (ids, seed, usage) added to `meta`. */
     int (*generate)(void *ctx, const pv_unit *u, const json_t *request, const char *endpoint, pv_blob *img,
                     json_t *meta, pv_verdict *verdict);
-    /* Appends the usage part of the summary line (may be NULL). */
-    void (*usage)(void *ctx, char *buf, size_t size);
+    /* Writes the usage part of the summary line into buf and adds
+     * "usage" (and "cost" via pv_cost_add when the user set a price) to
+     * `summary` (may be NULL). */
+    void (*usage)(void *ctx, char *buf, size_t size, json_t *summary);
 } pv_image_provider;
 
 /* Runs an image source: every prompt of the "prompts" input times
@@ -211,12 +235,30 @@ int pv_images_run(aigtatt_run *run, const pv_image_provider *prov, void *ctx, pv
             "original-1.png, ...)."},                                                                         \
     {.name = "concurrency", .type = AIGTATT_PARAM_INT, .default_value = (conc), .has_min = 1, .min = 1,        \
      .has_max = 1, .max = 64,                                                                                  \
-     .doc = "Images requested at the same time (the core also caps requests in flight, 8 by default)."},      \
+     .doc = "Images requested at the same time (the core also caps HTTP requests in flight across the run: 8, "  \
+            "or aigtatt run --max-in-flight N)."},      \
     {.name = "max_failures", .type = AIGTATT_PARAM_INT, .default_value = "0", .has_min = 1, .min = 0,          \
      .has_max = 1, .max = 1000000,                                                                             \
      .doc = "Images that may fail (provider error, content filter, timeout) with the node still succeeding " \
             "without them; 0 stops at the first failure. Finished images stay in the resume store either "  \
             "way."}
+
+/* Price parameters (USD, 0: no estimate). */
+#define PV_PRICE_IMAGE_PARAM                                                                                   \
+    {.name = "price_per_image", .type = AIGTATT_PARAM_FLOAT, .default_value = "0", .has_min = 1, .min = 0,     \
+     .doc = "Your price per image made (USD), for the cost estimate in the summary; 0: no estimate "          \
+            "(aigtatt knows no prices)."}
+#define PV_PRICE_SECOND_PARAM(what)                                                                            \
+    {.name = "price_per_second", .type = AIGTATT_PARAM_FLOAT, .default_value = "0", .has_min = 1, .min = 0,    \
+     .doc = "Your price per second of " what " as Replicate reports it (metrics.predict_time), in USD, for "  \
+            "the cost estimate in the summary; 0: no estimate."}
+#define PV_PRICE_TOKEN_PARAMS                                                                                  \
+    {.name = "price_per_1m_input_tokens", .type = AIGTATT_PARAM_FLOAT, .default_value = "0", .has_min = 1,     \
+     .min = 0,                                                                                                 \
+     .doc = "Your price per million input tokens (USD) as the API reports usage, for the cost estimate in "   \
+            "the summary; 0: none."},                                                                          \
+    {.name = "price_per_1m_output_tokens", .type = AIGTATT_PARAM_FLOAT, .default_value = "0", .has_min = 1,    \
+     .min = 0, .doc = "Your price per million output tokens (USD); 0: none."}
 
 /* ---- helpers ------------------------------------------------------------- */
 

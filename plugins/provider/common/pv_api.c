@@ -375,10 +375,78 @@ int pv_api_leaks_key(pv_api *api, const void *data, size_t len)
     return k && *k && data && memmem(data, len, k, strlen(k)) != NULL;
 }
 
+static void human_bytes(uint64_t b, char *buf, size_t size)
+{
+    if (b < 1024)
+        snprintf(buf, size, "%llu B", (unsigned long long)b);
+    else if (b < (1u << 20))
+        snprintf(buf, size, "%.1f KiB", (double)b / 1024.0);
+    else if (b < (1u << 30))
+        snprintf(buf, size, "%.1f MiB", (double)b / 1048576.0);
+    else
+        snprintf(buf, size, "%.2f GiB", (double)b / 1073741824.0);
+}
+
 void pv_api_stats(pv_api *api, char *buf, size_t size)
 {
     unsigned long long rq = atomic_load(&api->requests), rt = atomic_load(&api->retries),
                        fl = atomic_load(&api->failures);
-    snprintf(buf, size, "%llu request%s, %llu retr%s, %llu failed", rq, rq == 1 ? "" : "s", rt,
-             rt == 1 ? "y" : "ies", fl);
+    char hb[32];
+    human_bytes(atomic_load(&api->bytes_in), hb, sizeof hb);
+    snprintf(buf, size, "%llu request%s, %llu retr%s, %llu failed, %s received", rq, rq == 1 ? "" : "s", rt,
+             rt == 1 ? "y" : "ies", fl, hb);
+}
+
+json_t *pv_summary_new(pv_api *api, const char *component, aigtatt_run *run)
+{
+    const char *node = run ? pv_host->run_node_id(run) : NULL;
+    json_t *s = json_pack("{ss ss? s{sI sI sI sI}}", "component", component, "node", node, "http", "requests",
+                          (json_int_t)atomic_load(&api->requests), "retries", (json_int_t)atomic_load(&api->retries),
+                          "failures", (json_int_t)atomic_load(&api->failures), "bytes_in",
+                          (json_int_t)atomic_load(&api->bytes_in));
+    return s;
+}
+
+double pv_price(const aigtatt_params *p, const char *what)
+{
+    if (!p)
+        return 0.0;
+    double v = pv_host->param_float(p, what);
+    return v > 0 ? v : 0.0;
+}
+
+void pv_cost_add(json_t *summary, char *buf, size_t size, int priced, double usd, const char *basis)
+{
+    if (!priced)
+        return;
+    if (summary)
+        json_object_set_new(summary, "cost", json_pack("{sf ss ss}", "estimated_usd", usd, "basis", basis,
+                                                       "note", "from your price parameters; not a bill"));
+    size_t n = strlen(buf);
+    if (n < size)
+        snprintf(buf + n, size - n, "%sest. $%.4f (%s)", n ? "; " : "", usd, basis);
+}
+
+int pv_summary_write(const char *dir, json_t *extra, json_t *summary, const char *text)
+{
+    json_t *doc = extra ? json_incref(extra) : json_object();
+    if (!doc || !summary) {
+        json_decref(doc);
+        pv_host->set_error("out of memory");
+        return AIGTATT_ERR_NOMEM;
+    }
+    json_object_set_new(summary, "text", json_string(text ? text : ""));
+    json_object_set(doc, "summary", summary);
+    pv_json_scrub(doc);
+    char *out = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(15));
+    json_decref(doc);
+    if (!out) {
+        pv_host->set_error("out of memory");
+        return AIGTATT_ERR_NOMEM;
+    }
+    char path[4096];
+    snprintf(path, sizeof path, "%s/provider.json", dir);
+    int rc = pv_host->write_file(path, out, strlen(out));
+    free(out);
+    return rc;
 }

@@ -314,13 +314,30 @@ int pv_images_run(aigtatt_run *run, const pv_image_provider *prov, void *ctx, pv
 
     size_t fresh = atomic_load(&e.fresh), cached = atomic_load(&e.cached), failed = atomic_load(&e.failed);
     size_t left = e.n_units - fresh - cached - failed;
-    char stats[256], usage[512] = "";
+    char stats[256], usage[768] = "", line[1536];
     pv_api_stats(api, stats, sizeof stats);
+    json_t *summary = pv_summary_new(api, prov->component, run);
+    if (summary)
+        json_object_set_new(summary, "images", json_pack("{sI sI sI sI sI sI}", "total", (json_int_t)e.n_units,
+                                                         "done", (json_int_t)(fresh + cached), "new",
+                                                         (json_int_t)fresh, "from_store", (json_int_t)cached,
+                                                         "failed", (json_int_t)failed, "not_made", (json_int_t)left));
     if (prov->usage)
-        prov->usage(ctx, usage, sizeof usage);
-    pv_host->log(AIGTATT_LOG_INFO, "%s: %zu of %zu images done (%zu new, %zu from the resume store), %zu failed, "
-                 "%zu not made; %s%s%s", prov->component, fresh + cached, e.n_units, fresh, cached, failed, left,
-                 stats, usage[0] ? "; " : "", usage);
+        prov->usage(ctx, usage, sizeof usage, summary);
+    snprintf(line, sizeof line, "%s: %zu of %zu images done (%zu new, %zu from the resume store), %zu failed, "
+             "%zu not made; %s%s%s", prov->component, fresh + cached, e.n_units, fresh, cached, failed, left, stats,
+             usage[0] ? "; " : "", usage);
+    pv_host->log(AIGTATT_LOG_INFO, "%s", line);
+    /* The same, for people and audits, beside the manifest (only a node
+     * that succeeds keeps its output folder). */
+    if (!e.err_rc && !pv_host->cancelled()) {
+        int wrc = summary ? pv_summary_write(e.out_dir, NULL, summary, line) : AIGTATT_ERR_NOMEM;
+        if (wrc) {
+            e.err_rc = wrc;
+            snprintf(e.err, sizeof e.err, "%s", pv_host->last_error());
+        }
+    }
+    json_decref(summary);
     pv_store_close(&e.store);
     if (e.err_rc) {
         pv_host->set_error("%s", e.err);

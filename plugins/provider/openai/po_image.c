@@ -132,14 +132,38 @@ static int po_image_generate(void *ctx, const pv_unit *u, const json_t *request,
     return AIGTATT_OK;
 }
 
-static void po_image_usage(void *ctx, char *buf, size_t size)
+static void po_image_usage(void *ctx, char *buf, size_t size, json_t *summary)
 {
     po_img *m = ctx;
-    if (atomic_load(&m->tok_total))
-        snprintf(buf, size, "%llu images billed; usage %llu input + %llu output tokens",
-                 (unsigned long long)m->images, (unsigned long long)m->tok_in, (unsigned long long)m->tok_out);
+    unsigned long long n = atomic_load(&m->images), ti = atomic_load(&m->tok_in), to = atomic_load(&m->tok_out),
+                       tt = atomic_load(&m->tok_total);
+    if (tt)
+        snprintf(buf, size, "%llu images billed; usage %llu input + %llu output tokens", n, ti, to);
     else
-        snprintf(buf, size, "%llu images billed", (unsigned long long)m->images);
+        snprintf(buf, size, "%llu images billed", n);
+    if (summary) {
+        json_t *u = json_pack("{sI}", "images_billed", (json_int_t)n);
+        if (tt) {
+            json_object_set_new(u, "input_tokens", json_integer((json_int_t)ti));
+            json_object_set_new(u, "output_tokens", json_integer((json_int_t)to));
+            json_object_set_new(u, "total_tokens", json_integer((json_int_t)tt));
+        }
+        json_object_set_new(summary, "usage", u);
+    }
+    double ppi = pv_price(m->p, "price_per_image"), pin = pv_price(m->p, "price_per_1m_input_tokens"),
+           pout = pv_price(m->p, "price_per_1m_output_tokens");
+    char basis[256] = "";
+    double usd = 0;
+    if (ppi > 0) {
+        usd += (double)n * ppi;
+        snprintf(basis, sizeof basis, "%llu images x $%g", n, ppi);
+    }
+    if (pin > 0 || pout > 0) {
+        usd += (double)ti * pin / 1e6 + (double)to * pout / 1e6;
+        snprintf(basis + strlen(basis), sizeof basis - strlen(basis), "%s%llu + %llu tokens at $%g + $%g per 1M",
+                 basis[0] ? " + " : "", ti, to, pin, pout);
+    }
+    pv_cost_add(summary, buf, size, ppi > 0 || pin > 0 || pout > 0, usd, basis);
 }
 
 static int po_image_check(const aigtatt_params *p)
@@ -221,6 +245,8 @@ static const aigtatt_param_desc po_image_params[] = {
      .doc = "Further request fields passed as they are; they override the ones above, null removes one."},
     PO_ORG_PARAMS,
     PV_IMAGE_PARAMS("4"),
+    PV_PRICE_IMAGE_PARAM,
+    PV_PRICE_TOKEN_PARAMS,
     PV_NET_PARAMS("https://api.openai.com/v1", "no", "OPENAI_API_KEY", "300"),
     PV_STORE_PARAMS,
     {.name = NULL},
@@ -233,7 +259,7 @@ static const aigtatt_port_desc po_image_in[] = {
 static const aigtatt_port_desc po_image_out[] = {
     {.name = "images", .type = "images",
      .doc = "<identity>/original.png per prompt, role 'original', with model, request id, revised prompt and "
-            "token usage in meta."},
+            "token usage in meta; provider.json holds the summary (requests, retries, bytes, usage, cost)."},
     {.name = NULL},
 };
 
@@ -247,7 +273,7 @@ const aigtatt_component_desc po_image_desc = {
     .struct_size = sizeof(aigtatt_component_desc),
     .kind = AIGTATT_KIND_IMAGE_SOURCE,
     .name = "image.openai",
-    .version = "1.0.0",
+    .version = "1.1.0",
     .summary = "Images from OpenAI's images API (gpt-image-1; dall-e-3 where served)",
     .doc = "One generation request per image, the base64 answer decoded and checked, each finished image kept in "
            "the resume store at once. The API takes no seed, so images are not reproducible across providers' "

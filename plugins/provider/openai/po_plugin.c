@@ -23,7 +23,7 @@ static int po_init(const aigtatt_host *host)
 
 static const aigtatt_component_desc *const po_components[] = {&po_prompt_desc, &po_image_desc, NULL};
 
-AIGTATT_PLUGIN_DEFINE(.name = "aigtatt-provider-openai", .version = "1.0.0", .license = "MIT",
+AIGTATT_PLUGIN_DEFINE(.name = "aigtatt-provider-openai", .version = "1.1.0", .license = "MIT",
                       .description = "OpenAI and compatible servers: tattoo prompts from chat models, images from "
                                      "the images API",
                       .components = po_components, .init = po_init);

@@ -439,7 +439,7 @@ static void add_usage(po_state *st, const json_t *usage)
         st->tok_total += json_integer_value(c);
 }
 
-static int write_outputs(po_state *st, aigtatt_run *run)
+static int write_outputs(po_state *st, aigtatt_run *run, json_t *summary, const char *line)
 {
     const char *idp = pv_host->param_string(st->p, "id_prefix");
     const char *dir = pv_host->run_output_dir(run, "prompts");
@@ -497,16 +497,8 @@ static int write_outputs(po_state *st, aigtatt_run *run)
         return AIGTATT_ERR_NOMEM;
     }
     json_object_set_new(sum, "refused_duplicates", json_integer((json_int_t)st->dups));
-    pv_json_scrub(sum);
-    char *text = json_dumps(sum, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(15));
+    rc = pv_summary_write(dir, sum, summary, line);
     json_decref(sum);
-    if (!text) {
-        pv_host->set_error("out of memory");
-        return AIGTATT_ERR_NOMEM;
-    }
-    snprintf(path, sizeof path, "%s/provider.json", dir);
-    rc = pv_host->write_file(path, text, strlen(text));
-    free(text);
     return rc;
 }
 
@@ -650,14 +642,35 @@ static int po_prompt_run(aigtatt_run *run)
     }
     pv_host->progress_end(pr);
     pr = NULL;
-    if (rc == AIGTATT_OK)
-        rc = write_outputs(&st, run);
-    char stats[256];
-    pv_api_stats(&st.api, stats, sizeof stats);
-    pv_host->log(AIGTATT_LOG_INFO, "prompt.openai: %zu of %zu prompts (%zu batches from the resume store); %s; %zu "
+    {
+        char stats[256], line[1536];
+        pv_api_stats(&st.api, stats, sizeof stats);
+        snprintf(line, sizeof line, "prompt.openai: %zu of %zu prompts (%zu batches from the resume store); %s; %zu "
                  "duplicates and %zu invalid refused; usage %lld prompt + %lld completion tokens%s%s",
                  st.n, st.count, st.from_store, stats, st.dups, st.invalid, (long long)st.tok_in,
                  (long long)st.tok_out, st.model_seen[0] ? " on " : "", st.model_seen);
+        json_t *summary = pv_summary_new(&st.api, "prompt.openai", run);
+        if (summary) {
+            json_object_set_new(summary, "prompts", json_pack("{sI sI sI sI sI}", "wanted", (json_int_t)st.count,
+                                                              "made", (json_int_t)st.n, "batches_from_store",
+                                                              (json_int_t)st.from_store, "refused_duplicates",
+                                                              (json_int_t)st.dups, "refused_invalid",
+                                                              (json_int_t)st.invalid));
+            json_object_set_new(summary, "usage", json_pack("{sI sI sI}", "prompt_tokens", st.tok_in,
+                                                            "completion_tokens", st.tok_out, "total_tokens",
+                                                            st.tok_total));
+        }
+        double pin = pv_price(p, "price_per_1m_input_tokens"), pout = pv_price(p, "price_per_1m_output_tokens");
+        char basis[160];
+        snprintf(basis, sizeof basis, "%lld + %lld tokens at $%g + $%g per 1M", (long long)st.tok_in,
+                 (long long)st.tok_out, pin, pout);
+        pv_cost_add(summary, line, sizeof line, pin > 0 || pout > 0,
+                    (double)st.tok_in * pin / 1e6 + (double)st.tok_out * pout / 1e6, basis);
+        pv_host->log(AIGTATT_LOG_INFO, "%s", line);
+        if (rc == AIGTATT_OK)
+            rc = summary ? write_outputs(&st, run, summary, line) : AIGTATT_ERR_NOMEM;
+        json_decref(summary);
+    }
 done:
     for (size_t i = 0; i < st.n; i++) {
         free(st.texts[i]);
@@ -712,6 +725,7 @@ static const aigtatt_param_desc po_prompt_params[] = {
     {.name = "id_prefix", .type = AIGTATT_PARAM_STRING, .default_value = "T",
      .doc = "Identity names are this prefix and a number of at least 4 digits: T0001, T0002, ..."},
     PO_ORG_PARAMS,
+    PV_PRICE_TOKEN_PARAMS,
     PV_NET_PARAMS("https://api.openai.com/v1", "no", "OPENAI_API_KEY", "300"),
     PV_STORE_PARAMS,
     {.name = NULL},
@@ -720,7 +734,7 @@ static const aigtatt_param_desc po_prompt_params[] = {
 static const aigtatt_port_desc po_prompt_out[] = {
     {.name = "prompts", .type = "prompts",
      .doc = "One record per identity (T0001...), role 'prompt', with model, response and request ids and batch in "
-            "meta; prompts.txt and provider.json (per-batch ids and token usage) beside the manifest."},
+            "meta; prompts.txt and provider.json (per-batch ids and token usage) beside the manifest; provider.json also holds the summary (requests, retries, bytes, usage, cost)."},
     {.name = NULL},
 };
 
@@ -734,7 +748,7 @@ const aigtatt_component_desc po_prompt_desc = {
     .struct_size = sizeof(aigtatt_component_desc),
     .kind = AIGTATT_KIND_PROMPT_SOURCE,
     .name = "prompt.openai",
-    .version = "1.0.0",
+    .version = "1.1.0",
     .summary = "Unique tattoo prompts from a chat model (OpenAI or a compatible server: llama.cpp, Ollama, vLLM)",
     .doc = "Asks a chat model for prompts in the seed study's structure ('In the style of TOK, a unique, intricate "
            "tattoo on the forearm describing ...') with a JSON-schema response format, falling back to json_object "

@@ -477,9 +477,12 @@ static int rp_ft_run(aigtatt_run *run)
     json_decref(unit);
 
     result = pv_store_get(&f.store, key, ".json", 0);
+    char line[1536];
+    double train_s = 0;
     if (result && pv_jstr(result, "ref")) {
-        pv_host->log(AIGTATT_LOG_INFO, "finetune.replicate: version %s from the resume store (0 requests)",
-                     pv_jstr(result, "ref"));
+        snprintf(line, sizeof line, "finetune.replicate: version %s from the resume store (0 requests)",
+                 pv_jstr(result, "ref"));
+        pv_host->log(AIGTATT_LOG_INFO, "%s", line);
     } else {
         json_decref(result);
         result = NULL;
@@ -528,8 +531,21 @@ static int rp_ft_run(aigtatt_run *run)
         pv_store_drop(&f.store, key, ".pending.json");
         char stats[256];
         pv_api_stats(&f.api, stats, sizeof stats);
-        pv_host->log(AIGTATT_LOG_INFO, "finetune.replicate: new version %s from %zu images; %s", ver, f.images, stats);
+        if (json_is_number(json_object_get(metrics, "predict_time")))
+            train_s = json_number_value(json_object_get(metrics, "predict_time"));
+        snprintf(line, sizeof line, "finetune.replicate: new version %s from %zu images; %s; %.1f s of training "
+                 "time billed", ver, f.images, stats, train_s);
     }
+    json_t *summary = pv_summary_new(&f.api, "finetune.replicate", run);
+    if (summary)
+        json_object_set_new(summary, "usage", json_pack("{sf sb}", "train_time_s", train_s, "from_store",
+                                                        f.api.scheme == NULL));
+    double pps = pv_price(p, "price_per_second");
+    char basis[128];
+    snprintf(basis, sizeof basis, "%.1f s x $%g/s", train_s, pps);
+    pv_cost_add(summary, line, sizeof line, pps > 0, train_s * pps, basis);
+    if (f.api.scheme)
+        pv_host->log(AIGTATT_LOG_INFO, "%s", line);
     char path[4096];
     snprintf(path, sizeof path, "%s/model_version.json", out);
     pv_json_scrub(result);
@@ -543,6 +559,9 @@ static int rp_ft_run(aigtatt_run *run)
     text[tl] = '\0';
     rc = pv_host->write_file(path, text, tl);
     free(text);
+    if (rc == AIGTATT_OK)
+        rc = summary ? pv_summary_write(out, NULL, summary, line) : AIGTATT_ERR_NOMEM;
+    json_decref(summary);
 done:
     free(url);
     json_decref(request);
@@ -616,6 +635,7 @@ static const aigtatt_param_desc rp_ft_params[] = {
      .doc = "A training still running after this long is canceled and the node fails."},
     {.name = "upload_timeout_s", .type = AIGTATT_PARAM_FLOAT, .default_value = "900", .has_min = 1, .min = 1,
      .has_max = 1, .max = 86400, .doc = "Deadline of the zip upload."},
+    PV_PRICE_SECOND_PARAM("training time"),
     PV_NET_PARAMS("https://api.replicate.com/v1", "no", "REPLICATE_API_TOKEN", "120"),
     PV_STORE_PARAMS,
     {.name = NULL},
@@ -628,7 +648,8 @@ static const aigtatt_port_desc rp_ft_in[] = {
 static const aigtatt_port_desc rp_ft_out[] = {
     {.name = "model_version", .type = "model_version",
      .doc = "model_version.json: ref (owner/model:version), model, version, training id, weights URL, trainer "
-            "inputs; for image.replicate's model_version input."},
+            "inputs; for image.replicate's model_version input. provider.json holds the summary (requests, "
+            "retries, bytes, training time, cost)."},
     {.name = NULL},
 };
 
@@ -642,7 +663,7 @@ const aigtatt_component_desc rp_finetune_desc = {
     .struct_size = sizeof(aigtatt_component_desc),
     .kind = AIGTATT_KIND_TRAINER,
     .name = "finetune.replicate",
-    .version = "1.0.0",
+    .version = "1.1.0",
     .summary = "Fine-tunes SDXL on Replicate with the curated images (zip, upload, training) and outputs the new version",
     .doc = "Zips the images input (deterministic bytes), uploads it with the files API, starts a training of the "
            "SDXL trainer towards destination, polls it until it ends, and writes the new version to the "

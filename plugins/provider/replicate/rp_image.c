@@ -254,11 +254,23 @@ static int rp_generate(void *ctx, const pv_unit *u, const json_t *request, const
     return AIGTATT_OK;
 }
 
-static void rp_usage(void *ctx, char *buf, size_t size)
+static void rp_usage(void *ctx, char *buf, size_t size, json_t *summary)
 {
     rp_img *m = ctx;
-    snprintf(buf, size, "%llu prediction%s created, %.1f s of model time billed", (unsigned long long)m->predictions,
-             m->predictions == 1 ? "" : "s", (double)atomic_load(&m->predict_us) / 1e6);
+    unsigned long long n = atomic_load(&m->predictions);
+    double secs = (double)atomic_load(&m->predict_us) / 1e6;
+    snprintf(buf, size, "%llu prediction%s created, %.1f s of model time billed", n, n == 1 ? "" : "s", secs);
+    if (summary)
+        json_object_set_new(summary, "usage", json_pack("{sI sf}", "predictions_created", (json_int_t)n,
+                                                        "predict_time_s", secs));
+    double ppi = pv_price(m->p, "price_per_image"), pps = pv_price(m->p, "price_per_second");
+    char basis[256] = "";
+    if (ppi > 0)
+        snprintf(basis, sizeof basis, "%llu predictions x $%g", n, ppi);
+    if (pps > 0)
+        snprintf(basis + strlen(basis), sizeof basis - strlen(basis), "%s%.1f s x $%g/s", ppi > 0 ? " + " : "",
+                 secs, pps);
+    pv_cost_add(summary, buf, size, ppi > 0 || pps > 0, (double)n * ppi + secs * pps, basis);
 }
 
 /* The version a finetune.replicate node made (its model_version port). */
@@ -394,6 +406,8 @@ static const aigtatt_param_desc rp_image_params[] = {
             "failed."},
     PV_SEED_PARAM,
     PV_IMAGE_PARAMS("4"),
+    PV_PRICE_IMAGE_PARAM,
+    PV_PRICE_SECOND_PARAM("model time"),
     PV_NET_PARAMS("https://api.replicate.com/v1", "no", "REPLICATE_API_TOKEN", "120"),
     PV_STORE_PARAMS,
     {.name = NULL},
@@ -408,7 +422,8 @@ static const aigtatt_port_desc rp_image_in[] = {
 static const aigtatt_port_desc rp_image_out[] = {
     {.name = "images", .type = "images",
      .doc = "<identity>/original.png per prompt, role 'original', with prediction id, model, version, seed, "
-            "input and predict time in meta."},
+            "input and predict time in meta; provider.json holds the summary (requests, retries, bytes, model "
+            "time, cost)."},
     {.name = NULL},
 };
 
@@ -422,7 +437,7 @@ const aigtatt_component_desc rp_image_desc = {
     .struct_size = sizeof(aigtatt_component_desc),
     .kind = AIGTATT_KIND_IMAGE_SOURCE,
     .name = "image.replicate",
-    .version = "1.0.0",
+    .version = "1.1.0",
     .summary = "Images from Replicate predictions: SDXL, a fine-tuned SDXL version, or any prompt-to-image model",
     .doc = "Runs one prediction per image with Prefer: wait, polls it until it succeeds, fails or is canceled, "
            "downloads the output at once (Replicate deletes it after an hour) and checks it decodes. Each "

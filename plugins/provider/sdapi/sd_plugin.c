@@ -143,10 +143,13 @@ static int sd_generate(void *ctx, const pv_unit *u, const json_t *request, const
     return AIGTATT_OK;
 }
 
-static void sd_usage(void *ctx, char *buf, size_t size)
+static void sd_usage(void *ctx, char *buf, size_t size, json_t *summary)
 {
     sd_img *m = ctx;
-    snprintf(buf, size, "%llu images rendered by the server", (unsigned long long)m->images);
+    unsigned long long n = atomic_load(&m->images);
+    snprintf(buf, size, "%llu images rendered by the server", n);
+    if (summary)
+        json_object_set_new(summary, "usage", json_pack("{sI}", "images_rendered", (json_int_t)n));
 }
 
 static int sd_check(const aigtatt_params *p)
@@ -231,7 +234,8 @@ static const aigtatt_port_desc sd_in[] = {
 };
 static const aigtatt_port_desc sd_out[] = {
     {.name = "images", .type = "images",
-     .doc = "<identity>/original.png per prompt, role 'original', with the seed, checkpoint and request in meta."},
+     .doc = "<identity>/original.png per prompt, role 'original', with the seed, checkpoint and request in meta; "
+            "provider.json holds the summary (requests, retries, bytes)."},
     {.name = NULL},
 };
 
@@ -245,7 +249,7 @@ static const aigtatt_component_desc sd_desc = {
     .struct_size = sizeof(aigtatt_component_desc),
     .kind = AIGTATT_KIND_IMAGE_SOURCE,
     .name = "image.sdapi",
-    .version = "1.0.0",
+    .version = "1.1.0",
     .summary = "Images from a local Stable Diffusion server (AUTOMATIC1111/Forge /sdapi/v1/txt2img)",
     .doc = "Sends one txt2img request per image with its own seed (derived from the node seed and the prompt id "
            "unless seed is set) and records the seed and checkpoint the server reports. base_url is required, "
@@ -265,6 +269,6 @@ static int sd_init(const aigtatt_host *host)
     return AIGTATT_OK;
 }
 
-AIGTATT_PLUGIN_DEFINE(.name = "aigtatt-provider-sdapi", .version = "1.0.0", .license = "MIT",
+AIGTATT_PLUGIN_DEFINE(.name = "aigtatt-provider-sdapi", .version = "1.1.0", .license = "MIT",
                       .description = "Local Stable Diffusion servers speaking the AUTOMATIC1111/Forge API",
                       .components = sd_components, .init = sd_init);
