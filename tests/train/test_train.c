@@ -37,6 +37,7 @@ static char *write_yaml(const char *dir, int ids, int var, double train, int bat
 }
 
 static const char *chain_nodes =
+    "      keep_epochs: true\n"
     "  embed: {use: embed.images, inputs: {model: train, images: dataset}, params: {splits: test, batch: 8}}\n"
     "  eval: {use: eval.biometric, inputs: {embeddings: embed}, params: {report: false, open_set: false,"
     " folds: 2}}\n";
@@ -79,6 +80,14 @@ Test(train, chain_to_metrics_and_cache, .timeout = 800)
     json_t *tj = read_json(p);
     cr_assert_eq(json_integer_value(json_object_get(tj, "classes")), 6);
     json_decref(tj);
+
+    /* every epoch kept, each a different file */
+    char e1[4200], e2[4200];
+    snprintf(e1, sizeof e1, "%s/w/state/train/train/epoch_0001.safetensors", dir);
+    snprintf(e2, sizeof e2, "%s/w/state/train/train/epoch_0002.safetensors", dir);
+    rc = ds_sh(&out, "cmp -s '%s' '%s'", e1, e2);
+    cr_assert_eq(rc, 1, "epoch checkpoints missing or identical (cmp exit %d): %s", rc, out);
+    free(out);
 
     /* embeddings: one row per test image, labelled by the manifest */
     char *edir = ds_port_dir(dir, "w", "embed", "embeddings");

@@ -39,6 +39,9 @@ static const aigtatt_param_desc train_params[] = {
     {.name = "weights", .type = AIGTATT_PARAM_PATH, .default_value = "~",
      .doc = "Initial weights: a safetensors file with torchvision state_dict names (tools/"
             "torchvision_to_safetensors.py); the classifier fc.* and the loss start fresh."},
+    {.name = "keep_epochs", .type = AIGTATT_PARAM_BOOL, .default_value = "false",
+     .doc = "Keep every epoch's checkpoint (<workdir>/state/train/<node>/epoch_NNNN.safetensors) besides last "
+            "and best."},
     {.name = "save_optimizer", .type = AIGTATT_PARAM_BOOL, .default_value = "false",
      .doc = "Also keep the optimizer's state (momentum, Adam moments) in the per-epoch checkpoint."},
     {.name = NULL},

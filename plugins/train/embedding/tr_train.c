@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static double now_s(void)
 {
@@ -297,6 +298,15 @@ int tr_train_run(aigtatt_run *run)
         if ((rc = H->model->state_save(m, last_path, H->param_bool(p, "save_optimizer"), meta, 1)))
             goto done;
         good_epoch = e + 1;
+        if (H->param_bool(p, "keep_epochs")) {
+            /* a hard link keeps this epoch's file when the next save
+             * renames a new one over last.safetensors */
+            char ep_path[4300];
+            snprintf(ep_path, sizeof ep_path, "%s/epoch_%04lld.safetensors", state, (long long)e + 1);
+            unlink(ep_path); /* from an earlier, interrupted attempt */
+            if ((rc = H->link_file(last_path, ep_path)))
+                goto done;
+        }
         if (validate && ((e + 1) % val_every == 0 || e + 1 == epochs)) {
             if ((rc = H->model->state_copy(ev, m)) ||
                 (rc = embed_all(ev, &val, vorder, val.n, batch, size, size, seed, vemb, k)))
