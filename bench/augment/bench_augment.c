@@ -11,7 +11,20 @@
  *
  *   bench_augment [--plugin PATH] [--size N] [--min-time S] [--input PNG]
  *                 [--write-input PNG] [--ops a,b,...] [--jobs N]
- *                 [--pipeline-images N] [--tsv FILE] [--list]
+ *                 [--pipeline-images N] [--tsv FILE] [--list] [--hash FILE]
+ *                 [--dump DIR] [--seed N]
+ *
+ * --hash FILE runs every op (and a few extra parameter sets) on small and
+ * full-size grey, RGB and RGBA pictures with 4 seeds each and writes one
+ * line per run: op, parameters, shape, seed, a hash of the output bytes and
+ * the sampled values. Two plugin builds (a plain-path build made with
+ * -DAO_FORCE_SCALAR, one with -DAO_POISON_UNINIT, an older version) give
+ * the same file exactly when they give the same bytes.
+ *
+ * --dump DIR writes the test picture (input.png) and each selected op's
+ * output for generator seed --seed (default 1) as DIR/<op>.png, with the
+ * sampled values in DIR/<op>.json: for looking at the results, or for
+ * comparing them with OpenCV's.
  *
  * Output: a table on stdout; with --tsv, "name<TAB>img/s" lines that
  * bench/augment/run.sh joins with the Python peers' numbers. Pipeline rows
@@ -78,6 +91,23 @@ static const bench_op OPS[] = {
     {"skin", "{}"},
 };
 #define N_OPS (sizeof OPS / sizeof OPS[0])
+
+/* More parameter sets for --hash: the extremes of the ops whose code has
+ * size-dependent paths. */
+static const bench_op HASH_EXTRA[] = {
+    {"gaussian_blur", "{min_sigma: 0, max_sigma: 0.2}"},
+    {"gaussian_blur", "{min_sigma: 2, max_sigma: 8}"},
+    {"gaussian_blur", "{min_sigma: 20, max_sigma: 50}"},
+    {"downscale", "{min_factor: 0.01, max_factor: 0.1, interp: bilinear}"},
+    {"downscale", "{min_factor: 0.8, max_factor: 1, interp: bilinear}"},
+    {"downscale", "{min_factor: 0.2, max_factor: 0.9, interp: nearest}"},
+    {"contrast", "{min: 0.05, max: 10}"},
+    {"flip", "{axis: vertical}"},
+    {"perspective", "{max_frac: 0.25, border: reflect}"},
+    {"perspective", "{max_frac: 0.2, border: constant}"},
+    {"jpeg", "{min_quality: 1, max_quality: 100}"},
+};
+#define N_HASH_EXTRA (sizeof HASH_EXTRA / sizeof HASH_EXTRA[0])
 
 /* The pipeline: configs/quickstart.yaml's list of ops and probabilities.
  * `common`: albumentations has a peer (peer.py's pipeline is the common
@@ -277,6 +307,131 @@ static aigtatt_image *make_picture(int size)
     return img;
 }
 
+/* ---- --hash ------------------------------------------------------------------ */
+
+static int wanted(const char *list, const char *name);
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 0x100000001b3ull;
+    return h;
+}
+
+/* A w x h picture of c channels with smooth areas, edges and noise. */
+static aigtatt_image *hash_picture(int w, int h, int c)
+{
+    aigtatt_image *img = aigtatt_image_new(w, h, c);
+    if (!img)
+        return NULL;
+    uint64_t s = 0x9e3779b97f4a7c15ull * (uint64_t)(w * 131 + h * 7 + c);
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            for (int k = 0; k < c; k++) {
+                s = s * 6364136223846793005ull + 1442695040888963407ull;
+                double v = 128 + 90 * sin(x * 0.07 + k) * cos(y * 0.05 - k) + (((x / 9 + y / 7) & 1) ? 30 : -30);
+                v += (double)(s >> 59) - 16;
+                img->data[(size_t)y * img->stride + (size_t)x * c + k] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+            }
+    return img;
+}
+
+static int run_hash(const char *path, const char *ops)
+{
+    static const int shapes[][2] = {{1, 9}, {9, 1}, {7, 5}, {33, 17}, {64, 48}, {100, 3}, {131, 77}, {512, 512}};
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        fprintf(stderr, "bench_augment: %s: %s\n", path, strerror(errno));
+        return 1;
+    }
+    int failed = 0;
+    for (size_t i = 0; i < N_OPS + N_HASH_EXTRA; i++) {
+        const bench_op *op = i < N_OPS ? &OPS[i] : &HASH_EXTRA[i - N_OPS];
+        if (!wanted(ops, op->name))
+            continue;
+        op_handle h;
+        if (op_open(&h, op->name, op->yaml)) {
+            failed = 1;
+            continue;
+        }
+        for (size_t sh = 0; sh < sizeof shapes / sizeof shapes[0]; sh++)
+            for (int c = 1; c <= 4; c++) {
+                if (c == 2)
+                    continue;
+                aigtatt_image *in = hash_picture(shapes[sh][0], shapes[sh][1], c);
+                for (uint64_t seed = 1; in && seed <= 4; seed++) {
+                    char js[2048];
+                    aigtatt_rng *rng = H->rng_new(seed * 1000003);
+                    aigtatt_image *o = NULL;
+                    int rc = h.vt->apply(h.params, rng, in, &o, js, sizeof js);
+                    H->rng_free(rng);
+                    uint64_t hv = 0xcbf29ce484222325ull;
+                    if (rc == AIGTATT_OK) {
+                        hv = fnv(hv, &o->width, sizeof o->width);
+                        hv = fnv(hv, &o->height, sizeof o->height);
+                        hv = fnv(hv, &o->channels, sizeof o->channels);
+                        for (int y = 0; y < o->height; y++)
+                            hv = fnv(hv, o->data + (size_t)y * o->stride, (size_t)o->width * (size_t)o->channels);
+                        H->image_free(o);
+                    } else {
+                        snprintf(js, sizeof js, "error %d", rc);
+                    }
+                    fprintf(f, "%s %s %dx%dx%d %llu %016llx %s\n", op->name, op->yaml, shapes[sh][0], shapes[sh][1],
+                            c, (unsigned long long)seed, (unsigned long long)hv, js);
+                }
+                aigtatt_image_free(in);
+            }
+        op_close(&h);
+    }
+    fclose(f);
+    return failed;
+}
+
+static int run_dump(const char *dir, const char *ops, aigtatt_image *img, uint64_t seed)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/input.png", dir);
+    if (aigtatt_image_save(img, path, 0) != AIGTATT_OK) {
+        fprintf(stderr, "bench_augment: %s\n", aigtatt_last_error());
+        return 1;
+    }
+    int failed = 0;
+    for (size_t i = 0; i < N_OPS; i++) {
+        if (!wanted(ops, OPS[i].name))
+            continue;
+        op_handle h;
+        if (op_open(&h, OPS[i].name, OPS[i].yaml)) {
+            failed = 1;
+            continue;
+        }
+        char js[2048];
+        aigtatt_rng *rng = H->rng_new(seed);
+        aigtatt_image *o = NULL;
+        int rc = h.vt->apply(h.params, rng, img, &o, js, sizeof js);
+        H->rng_free(rng);
+        op_close(&h);
+        if (rc != AIGTATT_OK) {
+            fprintf(stderr, "bench_augment: augment.%s failed: %s\n", OPS[i].name, H->last_error());
+            failed = 1;
+            continue;
+        }
+        snprintf(path, sizeof path, "%s/%s.png", dir, OPS[i].name);
+        if (aigtatt_image_save(o, path, 0) != AIGTATT_OK) {
+            fprintf(stderr, "bench_augment: %s\n", aigtatt_last_error());
+            failed = 1;
+        }
+        H->image_free(o);
+        snprintf(path, sizeof path, "%s/%s.json", dir, OPS[i].name);
+        FILE *f = fopen(path, "w");
+        if (f) {
+            fprintf(f, "%s\n", js);
+            fclose(f);
+        }
+    }
+    return failed;
+}
+
 /* ---- main ------------------------------------------------------------------- */
 
 static void usage(void)
@@ -284,7 +439,8 @@ static void usage(void)
     fprintf(stderr,
             "usage: bench_augment [--plugin PATH] [--size N] [--min-time S] [--input PNG]\n"
             "                     [--write-input PNG] [--ops a,b,...] [--jobs N]\n"
-            "                     [--pipeline-images N] [--tsv FILE] [--list]\n");
+            "                     [--pipeline-images N] [--tsv FILE] [--list] [--hash FILE]\n"
+            "                     [--dump DIR] [--seed N]\n");
 }
 
 static int wanted(const char *list, const char *name)
@@ -305,7 +461,8 @@ static int wanted(const char *list, const char *name)
 int main(int argc, char **argv)
 {
     const char *plugin = AIGTATT_BENCH_PLUGIN_DIR "/aigtatt_augment.so";
-    const char *input = NULL, *write_input = NULL, *ops = NULL, *tsv_path = NULL;
+    const char *input = NULL, *write_input = NULL, *ops = NULL, *tsv_path = NULL, *hash_path = NULL, *dump = NULL;
+    uint64_t dump_seed = 1;
     int size = 512, jobs = (int)sysconf(_SC_NPROCESSORS_ONLN), list = 0;
     double min_time = 1.0;
     long pipe_images = 0;
@@ -338,6 +495,12 @@ int main(int argc, char **argv)
             pipe_images = atol(v);
         else if (!strcmp(a, "--tsv"))
             tsv_path = v;
+        else if (!strcmp(a, "--hash"))
+            hash_path = v;
+        else if (!strcmp(a, "--dump"))
+            dump = v;
+        else if (!strcmp(a, "--seed"))
+            dump_seed = strtoull(v, NULL, 10);
         else {
             usage();
             return 2;
@@ -359,6 +522,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_augment: cannot load %s: %s\n", plugin, aigtatt_last_error());
         return 1;
     }
+    if (hash_path)
+        return run_hash(hash_path, ops);
 
     aigtatt_image *img = NULL;
     if (input) {
@@ -383,6 +548,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_augment: %s\n", aigtatt_last_error());
         return 1;
     }
+
+    if (dump)
+        return run_dump(dump, ops, img, dump_seed);
 
     FILE *tsv = NULL;
     if (tsv_path && !(tsv = fopen(tsv_path, "w"))) {

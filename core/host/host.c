@@ -208,6 +208,7 @@ static const aigtatt_host host_table = {
     .model = &aigtatt_model_host_api,
     .progress_note = aigtatt_progress_note,
     .link_file = aigtatt_link_or_copy,
+    .image_new_uninit = aigtatt_image_new_uninit,
 };
 
 const aigtatt_host *aigtatt_host_get(void) { return &host_table; }

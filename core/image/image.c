@@ -37,7 +37,7 @@ static const char *errno_text(int e, char *buf, size_t size)
     return buf;
 }
 
-aigtatt_image *aigtatt_image_new(int32_t w, int32_t h, int32_t channels)
+static aigtatt_image *image_alloc(int32_t w, int32_t h, int32_t channels, int zero)
 {
     if (w <= 0 || h <= 0 || (channels != 1 && channels != 3 && channels != 4)) {
         aigtatt_set_error("invalid image size %dx%d with %d channels (want positive sizes "
@@ -53,7 +53,7 @@ aigtatt_image *aigtatt_image_new(int32_t w, int32_t h, int32_t channels)
     aigtatt_image *img = calloc(1, sizeof *img);
     if (!img)
         goto nomem;
-    img->data = calloc(1, bytes);
+    img->data = zero ? calloc(1, bytes) : malloc(bytes ? bytes : 1);
     if (!img->data)
         goto nomem;
     img->width = w;
@@ -67,6 +67,13 @@ nomem:
     aigtatt_set_error("out of memory for a %dx%d image with %d channels (%zu bytes)", (int)w,
                       (int)h, (int)channels, bytes);
     return NULL;
+}
+
+aigtatt_image *aigtatt_image_new(int32_t w, int32_t h, int32_t channels) { return image_alloc(w, h, channels, 1); }
+
+aigtatt_image *aigtatt_image_new_uninit(int32_t w, int32_t h, int32_t channels)
+{
+    return image_alloc(w, h, channels, 0);
 }
 
 void aigtatt_image_free(aigtatt_image *img)

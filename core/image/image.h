@@ -33,6 +33,8 @@
  *  width or height is <= 0, channels is not 1, 3 or 4, the size overflows,
  *  or memory runs out. Release with aigtatt_image_free(). */
 aigtatt_image *aigtatt_image_new(int32_t w, int32_t h, int32_t channels);
+/** The same with its pixels left unset, for writers of every byte. */
+aigtatt_image *aigtatt_image_new_uninit(int32_t w, int32_t h, int32_t channels);
 
 /** Releases an image and its pixels; NULL is a no-op. */
 void aigtatt_image_free(aigtatt_image *img);

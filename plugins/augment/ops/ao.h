@@ -14,7 +14,7 @@
 
 /* Bump when any op's output for the same seed changes: it is part of the
  * pipeline's cache key (op versions are not, see ao_pipeline.c). */
-#define AO_VERSION "1.2.0"
+#define AO_VERSION "1.3.0"
 
 extern const aigtatt_host *ao_host;
 
@@ -57,6 +57,11 @@ typedef struct ao_fill {
 ao_fill ao_fill_from(const aigtatt_params *p);
 
 aigtatt_image *ao_new_like(const aigtatt_image *in);
+/* An image whose pixels are left unset (no zeroing pass), for ops that
+ * write every byte of their output: the same image the host's image_new()
+ * makes, with a buffer from malloc() instead of calloc(). */
+aigtatt_image *ao_new_uninit(int w, int h, int c);
+aigtatt_image *ao_new_uninit_like(const aigtatt_image *in);
 static inline uint8_t *ao_px(const aigtatt_image *img, int x, int y)
 {
     return img->data + (size_t)y * img->stride + (size_t)x * (size_t)img->channels;
@@ -93,10 +98,21 @@ void ao_warp_map(const aigtatt_image *in, aigtatt_image *out, ao_map_fn map, voi
 void ao_weighted_rows(float *d, const float *const *src, const float *k, int taps, size_t n);
 
 /* Vector kernels (ao_simd.c): exact, so the same bytes on every CPU. */
+/* Whether the CPU runs AVX2 / SSSE3 code (0 in an -DAO_FORCE_SCALAR build,
+ * which checks that the plain paths give the same bytes). */
+int ao_cpu_avx2(void);
+int ao_cpu_ssse3(void);
 /* d[i] = lut[s[i]] for i < n. */
 void ao_lut_row(const uint8_t *s, uint8_t *d, size_t n, const uint8_t lut[256]);
 /* The same for `rows` rows of n bytes (source and destination strides). */
 void ao_lut_rows(const uint8_t *s, size_t ss, uint8_t *d, size_t ds, size_t n, int rows, const uint8_t lut[256]);
+/* clamp(round(f v + b)) for a byte v in 16-bit fixed point with F fraction
+ * bits: t = (256 v * A) >> 16 (A = f 2^(8+F) < 65536), plus B (b 2^F plus
+ * the rounding half, |B| < 65536) saturated to 0..65535, then >> F and
+ * capped at 255. ao_affine_rows() maps `rows` rows of n bytes so. */
+uint8_t ao_affine_byte(uint8_t v, uint32_t A, int32_t B, int F);
+void ao_affine_rows(const uint8_t *s, size_t ss, uint8_t *d, size_t ds, size_t n, int rows, uint32_t A, int32_t B,
+                    int F);
 /* Adds the per-channel sums of an RGB row of w pixels to sum[0..2]. */
 void ao_sum_rgb_row(const uint8_t *p, int w, uint64_t sum[3]);
 /* RGB rows (w pixels each) through a 14-bit fixed-point 3x3 matrix m
@@ -116,9 +132,11 @@ void ao_mat3_mul(const double a[9], const double b[9], double m[9]);
 /* Separable Gaussian blur of a float plane, in place (reflected borders);
  * sigma <= 0 leaves it. AIGTATT_ERR_NOMEM on failure. */
 int ao_blur_plane(float *plane, int w, int h, double sigma);
-/* Gaussian blur of an 8-bit image into a new one. */
+/* Gaussian blur of an 8-bit image into a new one (ao_fixed.c: 16-bit
+ * fixed point, within one grey level of the exact blur). */
 int ao_blur_image(const aigtatt_image *in, double sigma, aigtatt_image **out);
-/* Area-averaging resize (for shrinking) and bilinear (for enlarging). */
+/* Area-averaging resize (for shrinking) and bilinear (for enlarging), in
+ * fixed point (ao_fixed.c). */
 aigtatt_image *ao_resize_area(const aigtatt_image *in, int w, int h);
 aigtatt_image *ao_resize_bilinear(const aigtatt_image *in, int w, int h);
 

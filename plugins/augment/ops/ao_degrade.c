@@ -65,7 +65,7 @@ static int motion_blur_apply(const aigtatt_params *p, aigtatt_rng *rng, const ai
     size_t *tap_off = malloc(4 * (size_t)n * sizeof *tap_off);
     float *tap_w = malloc(4 * (size_t)n * sizeof *tap_w);
     const float **tap_src = malloc(4 * (size_t)n * sizeof *tap_src);
-    aigtatt_image *o = ao_new_like(in);
+    aigtatt_image *o = ao_new_uninit_like(in);
     if (!kern || !pad || !acc || !tap_off || !tap_w || !tap_src || !o) {
         free(tap_src);
         free(kern);
@@ -224,7 +224,7 @@ static inline float zig_normal(zig *z)
 static int add_noise(const aigtatt_image *in, aigtatt_rng *rng, double shot, double read, double chroma,
                      aigtatt_image **out)
 {
-    aigtatt_image *o = ao_new_like(in);
+    aigtatt_image *o = ao_new_uninit_like(in);
     const int c = in->channels, cc = c == 4 ? 3 : c;
     const size_t rowlen = (size_t)in->width * (size_t)c;
     float *nrow = o ? malloc(rowlen * sizeof *nrow) : NULL;
@@ -345,7 +345,7 @@ static int downscale_apply(const aigtatt_params *p, aigtatt_rng *rng, const aigt
         return AIGTATT_ERR_NOMEM;
     aigtatt_image *o;
     if (nearest) {
-        o = ao_new_like(in);
+        o = ao_new_uninit_like(in);
         for (int y = 0; o && y < in->height; y++)
             for (int x = 0; x < in->width; x++) {
                 int sx = (int)((x + 0.5) * w / in->width), sy = (int)((y + 0.5) * h / in->height);
@@ -384,7 +384,7 @@ static int occlusion_apply(const aigtatt_params *p, aigtatt_rng *rng, const aigt
 {
     int n = (int)ao_int(rng, AO_I(p, "min_count"), AO_I(p, "max_count"));
     const char *shape_p = AO_S(p, "shape"), *fill_p = AO_S(p, "fill");
-    aigtatt_image *o = ao_new_like(in);
+    aigtatt_image *o = ao_new_uninit_like(in);
     if (!o)
         return AIGTATT_ERR_NOMEM;
     memcpy(o->data, in->data, (size_t)in->height * in->stride);

@@ -10,7 +10,7 @@
 /* Resamples `in` through H (output -> input) into a new image. */
 static int warp_new(const aigtatt_image *in, const double H[9], const aigtatt_params *p, aigtatt_image **out)
 {
-    *out = ao_new_like(in);
+    *out = ao_new_uninit_like(in);
     if (!*out)
         return AIGTATT_ERR_NOMEM;
     ao_fill f = ao_fill_from(p);
@@ -255,7 +255,7 @@ static int flip_apply(const aigtatt_params *p, aigtatt_rng *rng, const aigtatt_i
     int rc = ao_json_end(&j);
     if (rc)
         return rc;
-    aigtatt_image *o = ao_new_like(in);
+    aigtatt_image *o = ao_new_uninit_like(in);
     if (!o)
         return AIGTATT_ERR_NOMEM;
     const int w = in->width, h = in->height, c = in->channels;
@@ -310,7 +310,7 @@ static int elastic_apply(const aigtatt_params *p, aigtatt_rng *rng, const aigtat
         return rc;
     float *dx = ao_value_noise(rng, w, h, cells);
     float *dy = dx ? ao_value_noise(rng, w, h, cells) : NULL;
-    aigtatt_image *o = dy ? ao_new_like(in) : NULL;
+    aigtatt_image *o = dy ? ao_new_uninit_like(in) : NULL;
     if (!o) {
         free(dx);
         free(dy);
@@ -379,7 +379,7 @@ static int curvature_apply(const aigtatt_params *p, aigtatt_rng *rng, const aigt
     int rc = ao_json_end(&j);
     if (rc)
         return rc;
-    aigtatt_image *o = ao_new_like(in);
+    aigtatt_image *o = ao_new_uninit_like(in);
     if (!o)
         return AIGTATT_ERR_NOMEM;
     curve_ctx c = {0};

@@ -28,14 +28,24 @@ static void on_message(j_common_ptr cinfo) { (void)cinfo; }
 static int roundtrip(const aigtatt_image *in, int quality, aigtatt_image *o)
 {
     const int c = in->channels, cc = c == 1 ? 1 : 3;
-    unsigned char *volatile mem = NULL;
-    unsigned long mem_size = 0;
+    /* The compressed data go to a buffer of about the size a photo needs
+     * at high quality (libjpeg's memory destination starts at 4 KiB and
+     * doubles, copying, until it fits); a larger stream still grows it,
+     * into a buffer of libjpeg's, which replaces `mem`. */
+    unsigned long mem_size = (unsigned long)in->width * (unsigned long)in->height * (unsigned long)cc / 2 + 65536;
+    unsigned char *volatile own = malloc(mem_size), *volatile mem = own;
     uint8_t *volatile row = malloc((size_t)in->width * (size_t)cc);
+    /* Row pointers for passing many rows a call when the rows need no
+     * repacking (grey and RGB). */
+    JSAMPROW *volatile rows = malloc((size_t)in->height * sizeof *rows);
     struct jpeg_compress_struct cinfo;
     struct jpeg_decompress_struct dinfo;
     ao_jerr err;
     volatile int have_c = 0, have_d = 0;
-    if (!row) {
+    if (!row || !own || !rows) {
+        free(row);
+        free(own);
+        free(rows);
         ao_host->set_error("out of memory");
         return AIGTATT_ERR_NOMEM;
     }
@@ -50,8 +60,11 @@ static int roundtrip(const aigtatt_image *in, int quality, aigtatt_image *o)
             jpeg_destroy_compress(&cinfo);
         if (have_d)
             jpeg_destroy_decompress(&dinfo);
-        free(mem);
+        if (mem != own)
+            free(mem);
+        free(own);
         free(row);
+        free(rows);
         ao_host->set_error("JPEG re-compression failed: %s", err.msg);
         return AIGTATT_ERR;
     }
@@ -65,8 +78,15 @@ static int roundtrip(const aigtatt_image *in, int quality, aigtatt_image *o)
     jpeg_set_defaults(&cinfo);
     jpeg_set_quality(&cinfo, quality, TRUE);
     jpeg_start_compress(&cinfo, TRUE);
+    if (c == cc) {
+        /* Grey and RGB rows go to libjpeg as they are, all in one call. */
+        for (int y = 0; y < in->height; y++)
+            rows[y] = ao_px(in, 0, y);
+        while (cinfo.next_scanline < cinfo.image_height)
+            jpeg_write_scanlines(&cinfo, rows + cinfo.next_scanline, cinfo.image_height - cinfo.next_scanline);
+    }
     while (cinfo.next_scanline < cinfo.image_height) {
-        /* Grey and RGB rows go to libjpeg as they are; RGBA loses alpha. */
+        /* RGBA loses alpha. */
         uint8_t *s = ao_px(in, 0, (int)cinfo.next_scanline);
         JSAMPROW r = s;
         if (c != cc) {
@@ -89,24 +109,31 @@ static int roundtrip(const aigtatt_image *in, int quality, aigtatt_image *o)
     jpeg_read_header(&dinfo, TRUE);
     dinfo.out_color_space = cc == 1 ? JCS_GRAYSCALE : JCS_RGB;
     jpeg_start_decompress(&dinfo);
+    if (c == cc) { /* decode straight into the output, as many rows a call as libjpeg gives */
+        for (int y = 0; y < in->height; y++)
+            rows[y] = ao_px(o, 0, y);
+        while (dinfo.output_scanline < dinfo.output_height)
+            jpeg_read_scanlines(&dinfo, rows + dinfo.output_scanline, dinfo.output_height - dinfo.output_scanline);
+    }
     while (dinfo.output_scanline < dinfo.output_height) {
         int y = (int)dinfo.output_scanline;
         uint8_t *d = ao_px(o, 0, y);
-        JSAMPROW r = c == cc ? d : row; /* decode straight into the output */
+        JSAMPROW r = row;
         jpeg_read_scanlines(&dinfo, &r, 1);
-        if (c != cc) {
-            const uint8_t *s = ao_px(in, 0, y);
-            for (int x = 0; x < in->width; x++) {
-                memcpy(d + (size_t)x * 4, row + (size_t)x * 3, 3);
-                d[(size_t)x * 4 + 3] = s[(size_t)x * 4 + 3];
-            }
+        const uint8_t *s = ao_px(in, 0, y);
+        for (int x = 0; x < in->width; x++) {
+            memcpy(d + (size_t)x * 4, row + (size_t)x * 3, 3);
+            d[(size_t)x * 4 + 3] = s[(size_t)x * 4 + 3];
         }
     }
     jpeg_finish_decompress(&dinfo);
     jpeg_destroy_decompress(&dinfo);
     have_d = 0;
-    free(mem);
+    if (mem != own)
+        free(mem);
+    free(own);
     free(row);
+    free(rows);
     return AIGTATT_OK;
 }
 
@@ -122,7 +149,7 @@ static int jpeg_apply(const aigtatt_params *p, aigtatt_rng *rng, const aigtatt_i
     int rc = ao_json_end(&j);
     if (rc)
         return rc;
-    aigtatt_image *o = ao_new_like(in);
+    aigtatt_image *o = ao_new_uninit_like(in);
     if (!o)
         return AIGTATT_ERR_NOMEM;
     rc = roundtrip(in, q, o);

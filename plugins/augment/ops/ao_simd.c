@@ -11,22 +11,37 @@
 #endif
 
 #ifdef AO_X86
-static int have_avx2(void) {
+/* Build with -DAO_FORCE_SCALAR to take the plain paths everywhere: they
+ * must give the same bytes. */
+int ao_cpu_avx2(void) {
+#ifdef AO_FORCE_SCALAR
+    return 0;
+#else
     static int v = -1; /* a benign race: every thread computes the same value */
     if (v < 0) {
         __builtin_cpu_init();
         v = __builtin_cpu_supports("avx2") ? 1 : 0;
     }
     return v;
+#endif
 }
-static int have_ssse3(void) {
+int ao_cpu_ssse3(void) {
+#ifdef AO_FORCE_SCALAR
+    return 0;
+#else
     static int v = -1;
     if (v < 0) {
         __builtin_cpu_init();
         v = __builtin_cpu_supports("ssse3") ? 1 : 0;
     }
     return v;
+#endif
 }
+#define have_avx2 ao_cpu_avx2
+#define have_ssse3 ao_cpu_ssse3
+#else
+int ao_cpu_avx2(void) { return 0; }
+int ao_cpu_ssse3(void) { return 0; }
 #endif
 
 /* ---- 256-entry table -------------------------------------------------------- */
@@ -86,6 +101,66 @@ void ao_lut_row(const uint8_t *s, uint8_t *d, size_t n, const uint8_t lut[256]) 
     }
     for (; i < n; i++)
         d[i] = lut[s[i]];
+}
+
+/* ---- affine map of bytes, 16-bit fixed point -------------------------------- */
+
+uint8_t ao_affine_byte(uint8_t v, uint32_t A, int32_t B, int F) {
+    const uint32_t t = ((uint32_t)v * 256u * A) >> 16;
+    uint32_t u;
+    if (B >= 0)
+        u = t + (uint32_t)B > 65535u ? 65535u : t + (uint32_t)B;
+    else
+        u = t < (uint32_t)-B ? 0u : t - (uint32_t)-B;
+    u >>= F;
+    return (uint8_t)(u > 255 ? 255 : u);
+}
+
+#ifdef AO_X86
+/* 32 bytes a step: v << 8 as 16-bit lanes (a byte unpack under zero),
+ * pmulhuw by A, a saturating add or subtract of |B|, a shift by F and
+ * packuswb (which clamps to 255): ao_affine_byte() exactly. */
+__attribute__((target("avx2"))) static void affine_avx2(const uint8_t *s0, size_t ss, uint8_t *d0, size_t ds,
+                                                        size_t n, int rows, uint32_t A, int32_t B, int F) {
+    const __m256i z = _mm256_setzero_si256(), a = _mm256_set1_epi16((short)A);
+    const __m256i b = _mm256_set1_epi16((short)(B >= 0 ? B : -B));
+    const __m128i f = _mm_cvtsi32_si128(F);
+    for (int y = 0; y < rows; y++) {
+        const uint8_t *s = s0 + (size_t)y * ss;
+        uint8_t *d = d0 + (size_t)y * ds;
+        size_t i = 0;
+        for (; i + 32 <= n; i += 32) {
+            const __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(s + i));
+            __m256i lo = _mm256_mulhi_epu16(_mm256_unpacklo_epi8(z, v), a);
+            __m256i hi = _mm256_mulhi_epu16(_mm256_unpackhi_epi8(z, v), a);
+            if (B >= 0) {
+                lo = _mm256_adds_epu16(lo, b);
+                hi = _mm256_adds_epu16(hi, b);
+            } else {
+                lo = _mm256_subs_epu16(lo, b);
+                hi = _mm256_subs_epu16(hi, b);
+            }
+            lo = _mm256_srl_epi16(lo, f);
+            hi = _mm256_srl_epi16(hi, f);
+            _mm256_storeu_si256((__m256i *)(void *)(d + i), _mm256_packus_epi16(lo, hi));
+        }
+        for (; i < n; i++)
+            d[i] = ao_affine_byte(s[i], A, B, F);
+    }
+}
+#endif
+
+void ao_affine_rows(const uint8_t *s, size_t ss, uint8_t *d, size_t ds, size_t n, int rows, uint32_t A, int32_t B,
+                    int F) {
+#ifdef AO_X86
+    if (F >= 1 && have_avx2()) {
+        affine_avx2(s, ss, d, ds, n, rows, A, B, F);
+        return;
+    }
+#endif
+    for (int y = 0; y < rows; y++, s += ss, d += ds)
+        for (size_t i = 0; i < n; i++)
+            d[i] = ao_affine_byte(s[i], A, B, F);
 }
 
 /* ---- per-channel sums of an RGB row ------------------------------------------- */
@@ -273,8 +348,9 @@ __attribute__((target("ssse3"))) static int flip3_ssse3(const uint8_t *s, uint8_
     for (int o = 0; o < 3; o++)
         for (int v = 0; v < 3; v++)
             M[o][v] = _mm_loadu_si128((const __m128i *)(const void *)mk[o][v]);
-    int x = 0;
-    for (; x + 16 <= w; x += 16) {
+    const int blocks = w / 16;
+    for (int blk = blocks - 1; blk >= 0; blk--) {
+        const int x = 16 * blk;
         const uint8_t *q = s + (size_t)(w - 16 - x) * 3;
         const __m128i a = _mm_loadu_si128((const __m128i *)(const void *)q);
         const __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(q + 16));
@@ -285,7 +361,49 @@ __attribute__((target("ssse3"))) static int flip3_ssse3(const uint8_t *s, uint8_
             _mm_storeu_si128((__m128i *)(void *)(d + (size_t)x * 3 + 16 * o), r);
         }
     }
-    return x;
+    return 16 * blocks;
+}
+
+/* The same 16-pixel blocks in AVX2, two at a time (32 pixels, 96 bytes):
+ * the three output vectors hold output chunks (0, 1), (2, 3) and (4, 5) of
+ * 16 bytes; chunks 0 to 2 come from source block A (the later one in the
+ * source row), 3 to 5 from block B, each lane by pshufb of the source
+ * vectors broadcast to both lanes (or A's in one lane and B's in the
+ * other) with FLIP_MASK's lane masks. Blocks from the end of the output
+ * row to its start, as above. Returns the pixels done. */
+__attribute__((target("avx2"))) static int flip3_avx2(const uint8_t *s, uint8_t *d, int w) {
+    const uint8_t(*mk)[3][16] = FLIP_MASK;
+    __m256i M01[3], M20[3], M12[3];
+    for (int v = 0; v < 3; v++) {
+        const __m128i m0 = _mm_loadu_si128((const __m128i *)(const void *)mk[0][v]);
+        const __m128i m1 = _mm_loadu_si128((const __m128i *)(const void *)mk[1][v]);
+        const __m128i m2 = _mm_loadu_si128((const __m128i *)(const void *)mk[2][v]);
+        M01[v] = _mm256_inserti128_si256(_mm256_castsi128_si256(m0), m1, 1);
+        M20[v] = _mm256_inserti128_si256(_mm256_castsi128_si256(m2), m0, 1);
+        M12[v] = _mm256_inserti128_si256(_mm256_castsi128_si256(m1), m2, 1);
+    }
+    const int pairs = w / 32;
+    for (int pr = pairs - 1; pr >= 0; pr--) {
+        const int x = 32 * pr; /* output pixels x .. x + 31 */
+        const uint8_t *qa = s + (size_t)(w - 16 - x) * 3, *qb = qa - 48;
+        __m256i A[3], B[3];
+        for (int v = 0; v < 3; v++) {
+            A[v] = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)(qa + 16 * v)));
+            B[v] = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)(qb + 16 * v)));
+        }
+        __m256i o0 = _mm256_shuffle_epi8(A[0], M01[0]), o1 = _mm256_shuffle_epi8(_mm256_blend_epi32(A[0], B[0], 0xf0), M20[0]),
+                o2 = _mm256_shuffle_epi8(B[0], M12[0]);
+        for (int v = 1; v < 3; v++) {
+            o0 = _mm256_or_si256(o0, _mm256_shuffle_epi8(A[v], M01[v]));
+            o1 = _mm256_or_si256(o1, _mm256_shuffle_epi8(_mm256_blend_epi32(A[v], B[v], 0xf0), M20[v]));
+            o2 = _mm256_or_si256(o2, _mm256_shuffle_epi8(B[v], M12[v]));
+        }
+        uint8_t *o = d + (size_t)x * 3;
+        _mm256_storeu_si256((__m256i *)(void *)o, o0);
+        _mm256_storeu_si256((__m256i *)(void *)(o + 32), o1);
+        _mm256_storeu_si256((__m256i *)(void *)(o + 64), o2);
+    }
+    return 32 * pairs;
 }
 #endif
 
@@ -293,8 +411,10 @@ void ao_flip_row(const uint8_t *s, uint8_t *d, int w, int c) {
     int x = 0;
     if (c == 3) {
 #ifdef AO_X86
-        if (have_ssse3())
-            x = flip3_ssse3(s, d, w);
+        if (have_avx2())
+            x = flip3_avx2(s, d, w);
+        if (have_ssse3() && w - x >= 16) /* the block of 16 left over */
+            x += flip3_ssse3(s, d + (size_t)x * 3, w - x);
 #endif
         for (const uint8_t *q = s + (size_t)(w - 1 - x) * 3; x < w; x++, q -= 3) {
             d[3 * x] = q[0];

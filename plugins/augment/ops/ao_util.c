@@ -1,4 +1,5 @@
 /* Sampling, JSON and pixel helpers shared by the ops. */
+#include <stddef.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -108,6 +109,27 @@ aigtatt_image *ao_new_like(const aigtatt_image *in)
 {
     return ao_host->image_new(in->width, in->height, in->channels);
 }
+
+aigtatt_image *ao_new_uninit(int w, int h, int c)
+{
+    /* Every op but skin writes each byte of its output, so the host's
+     * unzeroed allocation saves a memset per image (flip is memcpy-bound);
+     * an older host without it gets a zeroed one. */
+    aigtatt_image *img = ao_host->struct_size >= offsetof(aigtatt_host, image_new_uninit) +
+                                                     sizeof ao_host->image_new_uninit
+                             ? ao_host->image_new_uninit(w, h, c)
+                             : ao_host->image_new(w, h, c);
+#ifdef AO_POISON_UNINIT
+    /* Test builds: garbage instead of whatever malloc gave, so that an op
+     * that reads a byte it did not write shows up as changed output. */
+    if (img)
+        for (size_t i = 0; i < img->stride * (size_t)img->height; i++)
+            img->data[i] = (uint8_t)(0x5a ^ (i * 131));
+#endif
+    return img;
+}
+
+aigtatt_image *ao_new_uninit_like(const aigtatt_image *in) { return ao_new_uninit(in->width, in->height, in->channels); }
 
 /* Mirror without repeating the edge (OpenCV's BORDER_REFLECT_101), the
  * usual default of augmentation libraries. */
@@ -296,14 +318,52 @@ __attribute__((target("avx2"))) static void persp_points4(const double H[9], int
     }
 }
 
+/* The 32.32 fixed-point source points (sx - 0.5) * 2^32 and (sy - 0.5) *
+ * 2^32 of n pixels, truncated as a conversion to int64 truncates, when
+ * every point is well inside the int64 range of that conversion method
+ * (|s| < 2^18: the scaled value is an integer below 2^51, which adding
+ * 1.5 * 2^52 puts in the low mantissa bits exactly) and no denominator
+ * vanishes; returns 0 (and writes nothing) otherwise. */
+__attribute__((target("avx2"))) static int persp_fixed4(const double *ws, const double *sxs, const double *sys, int n,
+                                                         int64_t *fxs, int64_t *fys)
+{
+    const __m256d eps = _mm256_set1_pd(1e-12), big = _mm256_set1_pd(262144.0), half = _mm256_set1_pd(0.5);
+    const __m256d one = _mm256_set1_pd(4294967296.0), magic = _mm256_set1_pd(6755399441055744.0);
+    const __m256d sign = _mm256_set1_pd(-0.0);
+    int x = 0;
+    __m256d ok = _mm256_castsi256_pd(_mm256_set1_epi64x(-1));
+    for (; x + 4 <= n; x += 4) {
+        const __m256d w = _mm256_loadu_pd(ws + x), sx = _mm256_loadu_pd(sxs + x), sy = _mm256_loadu_pd(sys + x);
+        ok = _mm256_and_pd(ok, _mm256_cmp_pd(_mm256_andnot_pd(sign, w), eps, _CMP_GE_OQ));
+        ok = _mm256_and_pd(ok, _mm256_cmp_pd(_mm256_andnot_pd(sign, sx), big, _CMP_LT_OQ));
+        ok = _mm256_and_pd(ok, _mm256_cmp_pd(_mm256_andnot_pd(sign, sy), big, _CMP_LT_OQ));
+    }
+    if (_mm256_movemask_pd(ok) != 15)
+        return 0;
+    for (int t = x; t < n; t++)
+        if (!(fabs(ws[t]) >= 1e-12 && fabs(sxs[t]) < 262144.0 && fabs(sys[t]) < 262144.0))
+            return 0;
+    for (x = 0; x + 4 <= n; x += 4) {
+        const __m256d fx = _mm256_round_pd(_mm256_mul_pd(_mm256_sub_pd(_mm256_loadu_pd(sxs + x), half), one),
+                                           _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+        const __m256d fy = _mm256_round_pd(_mm256_mul_pd(_mm256_sub_pd(_mm256_loadu_pd(sys + x), half), one),
+                                           _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+        const __m256i mb = _mm256_castpd_si256(magic);
+        _mm256_storeu_si256((__m256i *)(void *)(fxs + x),
+                            _mm256_sub_epi64(_mm256_castpd_si256(_mm256_add_pd(fx, magic)), mb));
+        _mm256_storeu_si256((__m256i *)(void *)(fys + x),
+                            _mm256_sub_epi64(_mm256_castpd_si256(_mm256_add_pd(fy, magic)), mb));
+    }
+    for (; x < n; x++) {
+        fxs[x] = (int64_t)((sxs[x] - 0.5) * 4294967296.0);
+        fys[x] = (int64_t)((sys[x] - 0.5) * 4294967296.0);
+    }
+    return 1;
+}
+
 static int warp_simd(const aigtatt_image *in)
 {
-    static int v = -1; /* a benign race: every thread computes the same value */
-    if (v < 0) {
-        __builtin_cpu_init();
-        v = __builtin_cpu_supports("avx2") ? 1 : 0;
-    }
-    return in->channels == 3 && in->width >= 3 && in->height >= 2 && v;
+    return in->channels == 3 && in->width >= 3 && in->height >= 2 && ao_cpu_avx2();
 }
 #endif
 
@@ -393,6 +453,12 @@ void ao_warp(const aigtatt_image *in, aigtatt_image *out, const double H[9], con
                     sxs[x] = (H[0] * cx + H[1] * cy + H[2]) * iw;
                     sys[x] = (H[3] * cx + H[4] * cy + H[5]) * iw;
                 }
+#ifdef AO_WARP_SIMD
+                if (simd && persp_fixed4(ws, sxs, sys, n, fxs, fys)) {
+                    fixed_row3(in, d, n, x0 + n == W, fxs, fys, f);
+                    continue;
+                }
+#endif
                 int all = 1;
                 for (int x = 0; x < n; x++) {
                     okp[x] = fabs(ws[x]) >= 1e-12 && fabs(sxs[x]) < lim && fabs(sys[x]) < lim;
@@ -537,15 +603,7 @@ __attribute__((target("avx2"))) static size_t weighted_rows_sym_avx(float *d, co
     return i;
 }
 
-static int have_avx(void)
-{
-    static int v = -1; /* a benign race: every thread computes the same value */
-    if (v < 0) {
-        __builtin_cpu_init();
-        v = __builtin_cpu_supports("avx2") ? 1 : 0;
-    }
-    return v;
-}
+static int have_avx(void) { return ao_cpu_avx2(); }
 #endif
 
 /* d[i] = sum_j k[j] * src[j][i] for i < n, eight outputs at a time held in
@@ -701,202 +759,6 @@ int ao_blur_plane(float *plane, int w, int h, double sigma)
     plane_ctx p = {plane, w};
     blur_io io = {plane_get, plane_put, &p};
     return blur_rows(w, h, 1, sigma, &io);
-}
-
-typedef struct image_ctx {
-    const aigtatt_image *in;
-    aigtatt_image *out;
-} image_ctx;
-
-static void image_get(void *vctx, int y, float *dst)
-{
-    image_ctx *p = vctx;
-    const uint8_t *s = ao_px(p->in, 0, y);
-    ao_u8_to_float(s, dst, (size_t)p->in->width * (size_t)p->in->channels);
-}
-
-static void image_put(void *vctx, int y, const float *src)
-{
-    image_ctx *p = vctx;
-    uint8_t *d = ao_px(p->out, 0, y);
-    ao_float_to_u8(src, d, (size_t)p->out->width * (size_t)p->out->channels);
-}
-
-int ao_blur_image(const aigtatt_image *in, double sigma, aigtatt_image **out)
-{
-    *out = NULL;
-    aigtatt_image *o = ao_new_like(in);
-    if (!o) {
-        ao_host->set_error("out of memory");
-        return AIGTATT_ERR_NOMEM;
-    }
-    if (sigma <= 0) {
-        for (int y = 0; y < in->height; y++)
-            memcpy(ao_px(o, 0, y), ao_px(in, 0, y), (size_t)in->width * (size_t)in->channels);
-        *out = o;
-        return AIGTATT_OK;
-    }
-    image_ctx p = {in, o};
-    blur_io io = {image_get, image_put, &p};
-    int rc = blur_rows(in->width, in->height, in->channels, sigma, &io);
-    if (rc) {
-        ao_host->image_free(o);
-        return rc;
-    }
-    *out = o;
-    return AIGTATT_OK;
-}
-
-/* ---- resizing ---------------------------------------------------------- */
-
-/* Area weights along one axis: output i covers input [i*f, (i+1)*f); each
- * input cell it touches gets the length of the overlap, normalised to sum
- * to 1. first[i] is the first input index, n[i] how many; the weights of
- * output i start at off[i]. */
-typedef struct ao_axis {
-    int *first, *n;
-    size_t *off;
-    double *w;
-} ao_axis;
-
-static void axis_free(ao_axis *a)
-{
-    free(a->first);
-    free(a->n);
-    free(a->off);
-    free(a->w);
-}
-
-static int area_axis(int n_in, int n_out, ao_axis *a)
-{
-    const double f = (double)n_in / n_out;
-    const size_t per = (size_t)ceil(f) + 2;
-    a->first = malloc((size_t)n_out * sizeof *a->first);
-    a->n = malloc((size_t)n_out * sizeof *a->n);
-    a->off = malloc((size_t)n_out * sizeof *a->off);
-    a->w = malloc((size_t)n_out * per * sizeof *a->w);
-    if (!a->first || !a->n || !a->off || !a->w) {
-        axis_free(a);
-        return -1;
-    }
-    size_t used = 0;
-    for (int i = 0; i < n_out; i++) {
-        double x0 = i * f, x1 = (i + 1) * f, sum = 0;
-        a->first[i] = (int)x0;
-        a->off[i] = used;
-        int m = 0;
-        for (int s = (int)x0; s < (int)ceil(x1) && s < n_in && (size_t)m < per; s++, m++)
-            sum += a->w[used + (size_t)m] = fmin(x1, s + 1) - fmax(x0, s);
-        for (int j = 0; j < m; j++)
-            a->w[used + (size_t)j] = sum > 0 ? a->w[used + (size_t)j] / sum : 0;
-        a->n[i] = m;
-        used += (size_t)m;
-    }
-    return 0;
-}
-
-aigtatt_image *ao_resize_area(const aigtatt_image *in, int w, int h)
-{
-    /* Separable: the area average of a box is the average along x of the
-     * averages along y. Horizontal pass into a float buffer, then rows. */
-    aigtatt_image *o = ao_host->image_new(w, h, in->channels);
-    if (!o)
-        return NULL;
-    const int c = in->channels;
-    const size_t orow = (size_t)w * (size_t)c;
-    ao_axis ax = {0}, ay = {0};
-    float *tmp = malloc(orow * (size_t)in->height * sizeof *tmp);
-    double *acc = malloc(orow * sizeof *acc);
-    if (!tmp || !acc || area_axis(in->width, w, &ax) || area_axis(in->height, h, &ay)) {
-        free(tmp);
-        free(acc);
-        axis_free(&ax);
-        axis_free(&ay);
-        ao_host->image_free(o);
-        ao_host->set_error("out of memory");
-        return NULL;
-    }
-    for (int y = 0; y < in->height; y++) {
-        const uint8_t *s = ao_px(in, 0, y);
-        float *t = tmp + (size_t)y * orow;
-        for (int x = 0; x < w; x++) {
-            const double *wt = ax.w + ax.off[x];
-            const uint8_t *p = s + (size_t)ax.first[x] * c;
-            for (int k = 0; k < c; k++) {
-                double v = 0;
-                for (int j = 0; j < ax.n[x]; j++)
-                    v += wt[j] * p[(size_t)j * c + k];
-                t[(size_t)x * c + k] = (float)v;
-            }
-        }
-    }
-    for (int y = 0; y < h; y++) {
-        const double *wt = ay.w + ay.off[y];
-        for (size_t i = 0; i < orow; i++)
-            acc[i] = 0;
-        for (int j = 0; j < ay.n[y]; j++) {
-            const float *t = tmp + (size_t)(ay.first[y] + j) * orow;
-            for (size_t i = 0; i < orow; i++)
-                acc[i] += wt[j] * t[i];
-        }
-        uint8_t *d = ao_px(o, 0, y);
-        for (size_t i = 0; i < orow; i++)
-            d[i] = ao_clamp_u8(acc[i]);
-    }
-    free(tmp);
-    free(acc);
-    axis_free(&ax);
-    axis_free(&ay);
-    return o;
-}
-
-aigtatt_image *ao_resize_bilinear(const aigtatt_image *in, int w, int h)
-{
-    /* Pixel centres map to (i + 0.5) * in/out; neighbours outside repeat
-     * the edge. Weights are computed once per column and per row; each
-     * output row blends two input rows, then pairs of columns. */
-    aigtatt_image *o = ao_host->image_new(w, h, in->channels);
-    if (!o)
-        return NULL;
-    const int c = in->channels, iw = in->width, ih = in->height;
-    const size_t irow = (size_t)iw * (size_t)c;
-    int *x0 = malloc((size_t)w * 2 * sizeof *x0);
-    float *ax = malloc((size_t)w * sizeof *ax), *row = malloc(irow * sizeof *row);
-    if (!x0 || !ax || !row) {
-        free(x0);
-        free(ax);
-        free(row);
-        ao_host->image_free(o);
-        ao_host->set_error("out of memory");
-        return NULL;
-    }
-    const double fx = (double)iw / w, fy = (double)ih / h;
-    for (int x = 0; x < w; x++) {
-        double s = (x + 0.5) * fx - 0.5, fl = floor(s);
-        int i = (int)fl;
-        ax[x] = (float)(s - fl);
-        x0[2 * x] = i < 0 ? 0 : i >= iw ? iw - 1 : i;
-        x0[2 * x + 1] = i + 1 < 0 ? 0 : i + 1 >= iw ? iw - 1 : i + 1;
-    }
-    for (int y = 0; y < h; y++) {
-        double s = (y + 0.5) * fy - 0.5, fl = floor(s);
-        int j = (int)fl;
-        float ay = (float)(s - fl);
-        int j0 = j < 0 ? 0 : j >= ih ? ih - 1 : j, j1 = j + 1 < 0 ? 0 : j + 1 >= ih ? ih - 1 : j + 1;
-        const uint8_t *r0 = ao_px(in, 0, j0), *r1 = ao_px(in, 0, j1);
-        for (size_t i = 0; i < irow; i++)
-            row[i] = r0[i] + ay * (float)(r1[i] - r0[i]);
-        uint8_t *d = ao_px(o, 0, y);
-        for (int x = 0; x < w; x++, d += c) {
-            const float *a = row + (size_t)x0[2 * x] * c, *b = row + (size_t)x0[2 * x + 1] * c;
-            for (int k = 0; k < c; k++)
-                d[k] = ao_clamp_u8(a[k] + ax[x] * (b[k] - a[k]));
-        }
-    }
-    free(x0);
-    free(ax);
-    free(row);
-    return o;
 }
 
 float *ao_value_noise(aigtatt_rng *rng, int w, int h, int cells)

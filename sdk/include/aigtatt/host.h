@@ -327,6 +327,11 @@ typedef struct aigtatt_host {
      *  folders; an existing `to` is an error. For nodes that pass images
      *  through to their output without re-encoding them. */
     int (*link_file)(const char *from, const char *to);
+
+    /** Like image_new(), but the pixels are left unset: for code that
+     *  writes every byte of the image (saves zeroing a buffer it is about
+     *  to overwrite). Release with image_free(). */
+    aigtatt_image *(*image_new_uninit)(int32_t width, int32_t height, int32_t channels);
 } aigtatt_host;
 
 #ifdef __cplusplus
