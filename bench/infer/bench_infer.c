@@ -12,27 +12,13 @@
 
 int main(int argc, char **argv)
 {
-    int depth = 50, batch = 32, size = 224, threads = 2, steps = 5, warmup = 2, fuse = 1, verbose = 0;
-    int64_t classes = 1000;
-    double peak = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : "0";
-        if (!strcmp(a, "--depth")) depth = atoi(v), i++;
-        else if (!strcmp(a, "--batch")) batch = atoi(v), i++;
-        else if (!strcmp(a, "--size")) size = atoi(v), i++;
-        else if (!strcmp(a, "--threads")) threads = atoi(v), i++;
-        else if (!strcmp(a, "--steps")) steps = atoi(v), i++;
-        else if (!strcmp(a, "--warmup")) warmup = atoi(v), i++;
-        else if (!strcmp(a, "--classes")) classes = atoll(v), i++;
-        else if (!strcmp(a, "--peak")) peak = atof(v), i++;
-        else if (!strcmp(a, "--no-fuse")) fuse = 0;
-        else if (!strcmp(a, "--verbose")) verbose = 1;
-        else {
-            fprintf(stderr, "usage: %s [--depth N] [--batch N] [--size N] [--threads N] [--steps N] [--warmup N] "
-                            "[--classes N] [--peak GFLOPS] [--no-fuse] [--verbose]\n", argv[0]);
-            return 2;
-        }
-    }
+    bench_args g = {.batch = 32};
+    if (bench_parse(argc, argv, &g))
+        return 2;
+    const int depth = g.depth, batch = g.batch, size = g.size, threads = g.threads, steps = g.steps,
+              warmup = g.warmup, fuse = g.fuse, verbose = g.verbose;
+    const int64_t classes = g.classes;
+    const double peak = g.peak;
     const aigtatt_component *bc = bench_component(AIGTATT_BENCH_ONEDNN_PLUGIN, "backend.onednn");
     if (!bc) {
         fprintf(stderr, "backend.onednn: %s\n", aigtatt_last_error());
@@ -43,8 +29,10 @@ int main(int argc, char **argv)
     aigtatt_nn *nn = aigtatt_nn_new(0, 42);
     int64_t is[4] = { batch, 3, size, size };
     aigtatt_val image = A->input(nn, "image", AIGTATT_F32, 4, is);
-    const char *which = "";
-    aigtatt_val logits = bench_backbone(nn, image, depth, classes, &which);
+    const char *which = "backbone.resnet plugin";
+    aigtatt_val logits = bench_backbone(nn, image, depth, classes);
+    if (logits < 0)
+        return 1;
     A->output(nn, "logits", logits);
     const char *err = NULL;
     if (A->status(nn, &err) != AIGTATT_OK) {

@@ -1,7 +1,6 @@
 /* Shared by bench/train and bench/infer (header-only): loading
- * backend.onednn and backbone.resnet from the build tree, a built-in
- * torchvision ResNet for when the backbone plugin is absent, FLOP counting
- * from the lowered IR, timing. */
+ * backend.onednn and backbone.resnet from the build tree, the command
+ * line, FLOP counting from the lowered IR, timing. */
 #ifndef AIGTATT_BENCH_COMMON_H
 #define AIGTATT_BENCH_COMMON_H
 
@@ -46,103 +45,56 @@ static aigtatt_params *bench_params(const aigtatt_component *c, const char *yaml
 
 /* ---- a built-in torchvision ResNet (used only without backbone.resnet) ---- */
 
-static aigtatt_val bench_conv(const aigtatt_nn_api *A, aigtatt_nn *nn, const char *name, aigtatt_val x, int64_t in,
-                              int64_t out, int64_t k, int64_t s)
-{
-    A->push(nn, name);
-    int64_t ws[4] = { out, in, k, k };
-    aigtatt_val w = A->param(nn, "weight", 4, ws, (aigtatt_nn_init){ .kind = AIGTATT_INIT_KAIMING_NORMAL });
-    A->pop(nn);
-    aigtatt_conv_opts o = { .struct_size = sizeof o, .stride = { s, s }, .padding = { k / 2, k / 2 } };
-    return A->conv2d(nn, x, w, AIGTATT_NN_INVALID, &o);
-}
-
-static aigtatt_val bench_bn(const aigtatt_nn_api *A, aigtatt_nn *nn, const char *name, aigtatt_val x, int64_t c)
-{
-    A->push(nn, name);
-    aigtatt_nn_init z = { .kind = AIGTATT_INIT_ZEROS }, one = { .kind = AIGTATT_INIT_ONES };
-    aigtatt_val w = A->param(nn, "weight", 1, &c, one), b = A->param(nn, "bias", 1, &c, z);
-    aigtatt_val rm = A->buffer(nn, "running_mean", AIGTATT_F32, 1, &c, z);
-    aigtatt_val rv = A->buffer(nn, "running_var", AIGTATT_F32, 1, &c, one);
-    aigtatt_val nb = A->buffer(nn, "num_batches_tracked", AIGTATT_I64, 0, NULL, z);
-    A->pop(nn);
-    return A->batch_norm(nn, x, w, b, rm, rv, nb, 0.1, 1e-5);
-}
-
-static aigtatt_val bench_resnet(const aigtatt_nn_api *A, aigtatt_nn *nn, aigtatt_val x, int depth, int64_t K)
-{
-    static const int blocks[5][4] = { { 2, 2, 2, 2 }, { 3, 4, 6, 3 }, { 3, 4, 6, 3 }, { 3, 4, 23, 3 }, { 3, 8, 36, 3 } };
-    int di = depth == 18 ? 0 : depth == 34 ? 1 : depth == 50 ? 2 : depth == 101 ? 3 : 4;
-    int bott = depth >= 50;
-    int64_t exp = bott ? 4 : 1, in = 64;
-    x = A->unary(nn, AIGTATT_RELU, bench_bn(A, nn, "bn1", bench_conv(A, nn, "conv1", x, 3, 64, 7, 2), 64));
-    aigtatt_pool_opts mp = { .struct_size = sizeof mp, .max = 1, .kernel = { 3, 3 }, .stride = { 2, 2 }, .padding = { 1, 1 } };
-    x = A->pool2d(nn, x, &mp);
-    for (int l = 0; l < 4; l++) {
-        char ln[16];
-        snprintf(ln, sizeof ln, "layer%d", l + 1);
-        A->push(nn, ln);
-        int64_t planes = (int64_t)64 << l;
-        for (int b = 0; b < blocks[di][l]; b++) {
-            char bi[16];
-            snprintf(bi, sizeof bi, "%d", b);
-            A->push(nn, bi);
-            int64_t s = (b == 0 && l > 0) ? 2 : 1;
-            aigtatt_val h;
-            if (bott) {
-                h = A->unary(nn, AIGTATT_RELU, bench_bn(A, nn, "bn1", bench_conv(A, nn, "conv1", x, in, planes, 1, 1), planes));
-                h = A->unary(nn, AIGTATT_RELU, bench_bn(A, nn, "bn2", bench_conv(A, nn, "conv2", h, planes, planes, 3, s), planes));
-                h = bench_bn(A, nn, "bn3", bench_conv(A, nn, "conv3", h, planes, planes * 4, 1, 1), planes * 4);
-            } else {
-                h = A->unary(nn, AIGTATT_RELU, bench_bn(A, nn, "bn1", bench_conv(A, nn, "conv1", x, in, planes, 3, s), planes));
-                h = bench_bn(A, nn, "bn2", bench_conv(A, nn, "conv2", h, planes, planes, 3, 1), planes);
-            }
-            aigtatt_val id = x;
-            if (s != 1 || in != planes * exp) {
-                A->push(nn, "downsample");
-                id = bench_bn(A, nn, "1", bench_conv(A, nn, "0", x, in, planes * exp, 1, s), planes * exp);
-                A->pop(nn);
-            }
-            x = A->unary(nn, AIGTATT_RELU, A->binary(nn, AIGTATT_ADD, h, id));
-            in = planes * exp;
-            A->pop(nn);
-        }
-        A->pop(nn);
-    }
-    x = A->global_avg_pool(nn, x);
-    int64_t flat[2] = { 0, -1 };
-    x = A->reshape(nn, x, 2, flat);
-    A->push(nn, "fc");
-    double bound = 1.0 / sqrt((double)in);
-    aigtatt_val w = A->param(nn, "weight", 2, (int64_t[2]){ K, in }, (aigtatt_nn_init){ .kind = AIGTATT_INIT_KAIMING_UNIFORM });
-    aigtatt_val b = A->param(nn, "bias", 1, (int64_t[1]){ K },
-                             (aigtatt_nn_init){ .kind = AIGTATT_INIT_UNIFORM, .a = -bound, .b = bound });
-    A->pop(nn);
-    return A->linear(nn, x, w, b);
-}
-
-/* The backbone: backbone.resnet when it loads, else the built-in copy.
- * *which says which. */
-static aigtatt_val bench_backbone(aigtatt_nn *nn, aigtatt_val image, int depth, int64_t K, const char **which)
+/* backbone.resnet from the build tree, as torchvision's resnet<depth> with
+ * a Linear(in, K) head; NULL-valued on failure (message printed). */
+static aigtatt_val bench_backbone(aigtatt_nn *nn, aigtatt_val image, int depth, int64_t K)
 {
     const aigtatt_nn_api *A = aigtatt_nn_api_get();
-#ifdef AIGTATT_BENCH_RESNET_PLUGIN
     const aigtatt_component *c = bench_component(AIGTATT_BENCH_RESNET_PLUGIN, "backbone.resnet");
-    if (c && c->desc.kind == AIGTATT_KIND_BACKBONE) {
-        char yaml[128];
-        snprintf(yaml, sizeof yaml, "depth: \"%d\"\nembedding_size: %lld\n", depth, (long long)K);
-        aigtatt_params *p = bench_params(c, yaml);
-        if (p) {
-            const aigtatt_backbone_vtable *vt = c->desc.vtable;
-            aigtatt_val y = vt->build(p, A, nn, image);
-            aigtatt_params_free(p);
-            *which = "backbone.resnet plugin";
-            return y;
+    char yaml[128];
+    snprintf(yaml, sizeof yaml, "depth: \"%d\"\nembedding_size: %lld\n", depth, (long long)K);
+    aigtatt_params *p = c && c->desc.kind == AIGTATT_KIND_BACKBONE ? bench_params(c, yaml) : NULL;
+    if (!p) {
+        fprintf(stderr, "backbone.resnet: %s\n", aigtatt_last_error());
+        return AIGTATT_NN_INVALID;
+    }
+    const aigtatt_backbone_vtable *vt = c->desc.vtable;
+    aigtatt_val y = vt->build(p, A, nn, image);
+    aigtatt_params_free(p);
+    return y;
+}
+
+/* Command line of both benchmarks; `batch` comes in as the default. */
+typedef struct bench_args {
+    int depth, batch, size, threads, steps, warmup, fuse, verbose;
+    int64_t classes;
+    double peak;
+} bench_args;
+
+static int bench_parse(int argc, char **argv, bench_args *a)
+{
+    a->depth = 50, a->size = 224, a->threads = 2, a->steps = 5, a->warmup = 2, a->fuse = 1, a->verbose = 0;
+    a->classes = 1000;
+    a->peak = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : "0";
+        if (!strcmp(o, "--depth")) a->depth = atoi(v), i++;
+        else if (!strcmp(o, "--batch")) a->batch = atoi(v), i++;
+        else if (!strcmp(o, "--size")) a->size = atoi(v), i++;
+        else if (!strcmp(o, "--threads")) a->threads = atoi(v), i++;
+        else if (!strcmp(o, "--steps")) a->steps = atoi(v), i++;
+        else if (!strcmp(o, "--warmup")) a->warmup = atoi(v), i++;
+        else if (!strcmp(o, "--classes")) a->classes = atoll(v), i++;
+        else if (!strcmp(o, "--peak")) a->peak = atof(v), i++;
+        else if (!strcmp(o, "--no-fuse")) a->fuse = 0;
+        else if (!strcmp(o, "--verbose")) a->verbose = 1;
+        else {
+            fprintf(stderr, "usage: %s [--depth N] [--batch N] [--size N] [--threads N] [--steps N] [--warmup N] "
+                            "[--classes N] [--peak GFLOPS] [--no-fuse] [--verbose]\n", argv[0]);
+            return -1;
         }
     }
-#endif
-    *which = "built-in ResNet (backbone.resnet not built)";
-    return bench_resnet(A, nn, image, depth, K);
+    return 0;
 }
 
 /* 2 x multiply-adds of the convolutions, linears and matmuls in the IR

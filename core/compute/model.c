@@ -229,7 +229,7 @@ static void m_free(aigtatt_model *m)
     free(m);
 }
 
-static aigtatt_nn_optim optim_rule(const aigtatt_optim_spec *s)
+aigtatt_nn_optim aigtatt_nn_optim_from_spec(const aigtatt_optim_spec *s)
 {
     aigtatt_nn_optim o = {
         .kind = s->kind == AIGTATT_OPTIM_SGD     ? AIGTATT_NN_OPTIM_SGD
@@ -351,7 +351,7 @@ static int m_create(const aigtatt_model_spec *s, aigtatt_model **out)
             m_free(m);
             return rc;
         }
-        rule = optim_rule(&os);
+        rule = aigtatt_nn_optim_from_spec(&os);
     }
     aigtatt_nn_lower_opts lo = {.loss = m->opt.comp ? lossv : AIGTATT_NN_INVALID,
                                 .optim = m->opt.comp ? &rule : NULL};

@@ -39,6 +39,11 @@ typedef struct aigtatt_nn_optim {
     int maximize;
 } aigtatt_nn_optim;
 
+struct aigtatt_optim_spec;
+/** The lowering options for an optimizer component's rule (what
+ *  aigtatt_optimizer_vtable.describe() returned); model.c. */
+aigtatt_nn_optim aigtatt_nn_optim_from_spec(const struct aigtatt_optim_spec *s);
+
 typedef struct aigtatt_nn_lower_opts {
     /** A scalar to differentiate (F32, one element), or AIGTATT_NN_INVALID
      *  for a forward-only graph. */

@@ -105,25 +105,7 @@ double mt_cpu(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-aigtatt_nn_optim mt_optim_from_spec(const aigtatt_optim_spec *s)
-{
-    aigtatt_nn_optim o = {
-        .kind = s->kind == AIGTATT_OPTIM_SGD     ? AIGTATT_NN_OPTIM_SGD
-              : s->kind == AIGTATT_OPTIM_ADAM    ? AIGTATT_NN_OPTIM_ADAM
-              : s->kind == AIGTATT_OPTIM_ADAMW   ? AIGTATT_NN_OPTIM_ADAMW
-                                                 : AIGTATT_NN_OPTIM_NONE,
-        .momentum = s->momentum,
-        .dampening = s->dampening,
-        .weight_decay = s->weight_decay,
-        .nesterov = s->nesterov,
-        .beta1 = s->beta1,
-        .beta2 = s->beta2,
-        .eps = s->eps,
-        .amsgrad = s->amsgrad,
-        .maximize = s->maximize,
-    };
-    return o;
-}
+aigtatt_nn_optim mt_optim_from_spec(const aigtatt_optim_spec *s) { return aigtatt_nn_optim_from_spec(s); }
 
 aigtatt_optim_spec mt_describe(const char *name, const char *yaml)
 {

@@ -26,45 +26,6 @@ int ao_mkdir(const char *path)
     return AIGTATT_ERR_IO;
 }
 
-int ao_link_or_copy(const char *from, const char *to)
-{
-    if (link(from, to) == 0)
-        return AIGTATT_OK;
-    FILE *f = fopen(from, "rb");
-    if (!f) {
-        ao_host->set_error("cannot read %s: %s", from, strerror(errno));
-        return AIGTATT_ERR_IO;
-    }
-    char *data = NULL;
-    size_t len = 0, cap = 0;
-    int rc = AIGTATT_OK;
-    for (;;) {
-        if (len == cap) {
-            cap = cap ? cap * 2 : 1 << 16;
-            char *d = realloc(data, cap);
-            if (!d) {
-                rc = AIGTATT_ERR_NOMEM;
-                ao_host->set_error("out of memory copying %s", from);
-                break;
-            }
-            data = d;
-        }
-        size_t got = fread(data + len, 1, cap - len, f);
-        len += got;
-        if (got == 0)
-            break;
-    }
-    if (rc == AIGTATT_OK && ferror(f)) {
-        ao_host->set_error("cannot read %s", from);
-        rc = AIGTATT_ERR_IO;
-    }
-    fclose(f);
-    if (rc == AIGTATT_OK)
-        rc = ao_host->write_file(to, data, len);
-    free(data);
-    return rc;
-}
-
 void ao_ext(const char *path, char *buf, size_t size)
 {
     const char *slash = strrchr(path, '/'), *dot = strrchr(path, '.');

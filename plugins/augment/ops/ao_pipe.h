@@ -47,9 +47,6 @@ int ao_steps_apply(const ao_steps *s, int shuffle, uint64_t seed, const aigtatt_
 int ao_safe_name(const char *s);
 /* mkdir that accepts an existing folder. */
 int ao_mkdir(const char *path);
-/* Hard-links `from` to `to`, or copies it where links fail (another file
- * system); `to` appears complete or not at all. */
-int ao_link_or_copy(const char *from, const char *to);
 /* The file extension of `path` in lower case (".png"), or "" if none. */
 void ao_ext(const char *path, char *buf, size_t size);
 /* Loads an image as RGB: grey is expanded, alpha composited over white

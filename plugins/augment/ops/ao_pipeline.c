@@ -124,7 +124,7 @@ static int copy_through(ao_job *j, int originals, int cropped)
         if (!rc)
             rc = ao_mkdir(dir);
         if (!rc)
-            rc = ao_link_or_copy(from, to);
+            rc = ao_host->link_file(from, to);
         if (rc)
             return rc;
         aigtatt_record c = *r;

@@ -1,10 +1,14 @@
 /* The augmentation plugin's descriptor: every op and the pipeline node. */
+#include <stddef.h>
 #include "ao.h"
 
 const aigtatt_host *ao_host;
 
 static int ao_init(const aigtatt_host *host)
 {
+    /* needs link_file and image_new_uninit, the newest host functions used */
+    if (host->struct_size < offsetof(aigtatt_host, image_new_uninit) + sizeof host->image_new_uninit)
+        return AIGTATT_ERR_INVALID;
     ao_host = host;
     return AIGTATT_OK;
 }

@@ -113,12 +113,8 @@ aigtatt_image *ao_new_like(const aigtatt_image *in)
 aigtatt_image *ao_new_uninit(int w, int h, int c)
 {
     /* Every op but skin writes each byte of its output, so the host's
-     * unzeroed allocation saves a memset per image (flip is memcpy-bound);
-     * an older host without it gets a zeroed one. */
-    aigtatt_image *img = ao_host->struct_size >= offsetof(aigtatt_host, image_new_uninit) +
-                                                     sizeof ao_host->image_new_uninit
-                             ? ao_host->image_new_uninit(w, h, c)
-                             : ao_host->image_new(w, h, c);
+     * unzeroed allocation saves a memset per image (flip is memcpy-bound). */
+    aigtatt_image *img = ao_host->image_new_uninit(w, h, c);
 #ifdef AO_POISON_UNINIT
     /* Test builds: garbage instead of whatever malloc gave, so that an op
      * that reads a byte it did not write shows up as changed output. */

@@ -15,6 +15,9 @@
 #define RB_MAXD AIGTATT_NN_MAX_DIMS
 
 extern const aigtatt_host *rb_host;
+/* The backend named in kernel errors ("backend.reference"; backend.onednn
+ * sets its own when it runs these kernels). */
+extern const char *rb_who;
 
 typedef struct rb_val {
     aigtatt_dtype dtype;
@@ -75,6 +78,10 @@ static inline int64_t rb_offset(int64_t i, int n, const int64_t *shape, const in
 int64_t rb_prod(const int64_t *shape, int a, int b);
 /** Fails the run with a message (set through the host). */
 int rb_fail(const char *fmt, ...) AIGTATT_PRINTF(1, 2);
+/* x rounded to bfloat16 (nearest, ties to even), as a float. */
+float rb_bf16_round(float f);
+/* Runs one op with its kernel family (rb_common.c). */
+int rb_dispatch(rb_prog *p, const rb_op *op);
 
 /* Kernel families; each returns an aigtatt_status. */
 int rb_elementwise(rb_prog *p, const rb_op *op);

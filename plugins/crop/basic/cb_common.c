@@ -128,41 +128,6 @@ static void ext_of(const char *path, char *buf, size_t size)
     buf[i] = '\0';
 }
 
-static int copy_file(const char *from, const char *to)
-{
-    if (link(from, to) == 0)
-        return AIGTATT_OK;
-    FILE *f = fopen(from, "rb");
-    if (!f) {
-        cb_host->set_error("%s: cannot read: %s", from, strerror(errno));
-        return AIGTATT_ERR_IO;
-    }
-    char *data = NULL;
-    size_t len = 0, cap = 0;
-    int rc = AIGTATT_OK;
-    for (;;) {
-        if (len == cap) {
-            cap = cap ? cap * 2 : 1 << 16;
-            char *d = realloc(data, cap);
-            if (!d) {
-                rc = AIGTATT_ERR_NOMEM;
-                cb_host->set_error("out of memory");
-                break;
-            }
-            data = d;
-        }
-        size_t got = fread(data + len, 1, cap - len, f);
-        len += got;
-        if (got == 0)
-            break;
-    }
-    fclose(f);
-    if (rc == AIGTATT_OK)
-        rc = cb_host->write_file(to, data, len);
-    free(data);
-    return rc;
-}
-
 static int one(void *ctx, size_t i)
 {
     cb_job *j = ctx;
@@ -183,7 +148,7 @@ static int one(void *ctx, size_t i)
         ext_of(r->path, ext, sizeof ext);
         snprintf(rel, sizeof rel, "%s/original%s%s", r->identity, suffix, ext);
         snprintf(file, sizeof file, "%s/%s", j->out_dir, rel);
-        if ((rc = copy_file(path, file)))
+        if ((rc = cb_host->link_file(path, file)))
             return rc;
         aigtatt_record c = *r;
         c.struct_size = sizeof c;

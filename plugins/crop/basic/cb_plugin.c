@@ -1,10 +1,14 @@
 /* The crop plugin's descriptor. */
+#include <stddef.h>
 #include "cb.h"
 
 const aigtatt_host *cb_host;
 
 static int cb_init(const aigtatt_host *host)
 {
+    /* needs link_file and image_new_uninit, the newest host functions used */
+    if (host->struct_size < offsetof(aigtatt_host, image_new_uninit) + sizeof host->image_new_uninit)
+        return AIGTATT_ERR_INVALID;
     cb_host = host;
     return AIGTATT_OK;
 }

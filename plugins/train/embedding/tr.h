@@ -58,6 +58,20 @@ int tr_loader_start(const tr_items *it, const size_t *order, size_t n_order, int
 const tr_batch *tr_loader_next(tr_loader *l, int *rc);
 void tr_loader_stop(tr_loader *l);
 
+/* A building-block parameter ({use: ..., ...}); NULL for an empty mapping,
+ * which means "the default block". */
+const aigtatt_cfg *tr_block_cfg(const aigtatt_params *p, const char *name);
+/* Names the component of block `name` to a node's uses() (for the cache
+ * key); the default backend when that block is empty. */
+void tr_block_use(const aigtatt_params *p, const char *name, void (*add)(void *ctx, const char *component),
+                  void *ctx);
+
+/* Embeds items[order[0..n)] with `m` (built for inference) into emb
+ * (n x K rows), batch by batch through a loader; counts them on `prog`
+ * (may be NULL). */
+int tr_embed_items(aigtatt_model *m, const tr_items *it, const size_t *order, size_t n, int64_t batch, float *emb,
+                   aigtatt_progress *prog);
+
 /* Verification EER of L2-normalised embeddings (n x k, row-major) with
  * labels: every same-label pair genuine, every other pair impostor; the
  * point where FMR and FNMR cross (their mean there). Rank-1: the share of

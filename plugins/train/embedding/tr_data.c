@@ -392,3 +392,62 @@ void tr_loader_stop(tr_loader *l)
     free(l->order);
     free(l);
 }
+
+/* ---- what the two nodes share ------------------------------------------ */
+
+const aigtatt_cfg *tr_block_cfg(const aigtatt_params *p, const char *name)
+{
+    const aigtatt_cfg *c = H->param_cfg(p, name);
+    if (c && H->cfg_type(c) == AIGTATT_CFG_MAP && H->cfg_len(c) == 0)
+        return NULL;
+    return c;
+}
+
+void tr_block_use(const aigtatt_params *p, const char *name, void (*add)(void *ctx, const char *component),
+                  void *ctx)
+{
+    const aigtatt_cfg *c = tr_block_cfg(p, name);
+    const char *u = c ? H->cfg_scalar(H->cfg_get(c, "use")) : NULL;
+    if (u && *u)
+        add(ctx, u);
+    else if (!c && !strcmp(name, "backend"))
+        add(ctx, H->find_component(AIGTATT_KIND_BACKEND, "backend.onednn") ? "backend.onednn" : "backend.reference");
+}
+
+int tr_embed_items(aigtatt_model *m, const tr_items *it, const size_t *order, size_t n, int64_t batch, float *emb,
+                   aigtatt_progress *prog)
+{
+    int64_t k = H->model->embedding_size(m), h = 0, w = 0;
+    H->model->input_size(m, &h, &w);
+    float *out = malloc(sizeof(float) * (size_t)batch * (size_t)k);
+    if (!out) {
+        H->set_error("out of memory");
+        return AIGTATT_ERR_NOMEM;
+    }
+    tr_loader *l = NULL;
+    int rc = tr_loader_start(it, order, n, batch, 0, h, w, 0, 0, &l);
+    if (rc) {
+        free(out);
+        return rc;
+    }
+    const size_t img_bytes = sizeof(float) * (size_t)batch * 3 * (size_t)h * (size_t)w;
+    size_t done = 0;
+    const tr_batch *b;
+    while ((b = tr_loader_next(l, &rc))) {
+        if ((rc = H->model->set_input(m, "image", b->image, img_bytes)) || (rc = H->model->run(m)) ||
+            (rc = H->model->get_output(m, "embedding", out, sizeof(float) * (size_t)batch * (size_t)k)))
+            break;
+        /* the padding rows of the last batch are dropped */
+        memcpy(emb + done * (size_t)k, out, sizeof(float) * b->count * (size_t)k);
+        done += b->count;
+        if (prog)
+            H->progress_add(prog, b->count, 0);
+        if (H->cancelled()) {
+            rc = AIGTATT_ERR_CANCELLED;
+            break;
+        }
+    }
+    free(out);
+    tr_loader_stop(l);
+    return rc;
+}

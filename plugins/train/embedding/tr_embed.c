@@ -9,17 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const aigtatt_cfg *block_cfg(const aigtatt_params *p, const char *name)
-{
-    const aigtatt_cfg *c = H->param_cfg(p, name);
-    if (c && H->cfg_type(c) == AIGTATT_CFG_MAP && H->cfg_len(c) == 0)
-        return NULL;
-    return c;
-}
-
 int tr_embed_check(const aigtatt_params *p)
 {
-    const aigtatt_cfg *be = block_cfg(p, "backend");
+    const aigtatt_cfg *be = tr_block_cfg(p, "backend");
     if (!be)
         return AIGTATT_OK;
     /* The backbone comes from the checkpoint at run time; check the
@@ -34,12 +26,7 @@ int tr_embed_check(const aigtatt_params *p)
 
 void tr_embed_uses(const aigtatt_params *p, void (*add)(void *ctx, const char *component), void *ctx)
 {
-    const aigtatt_cfg *be = block_cfg(p, "backend");
-    const char *u = be ? H->cfg_scalar(H->cfg_get(be, "use")) : NULL;
-    if (u && *u)
-        add(ctx, u);
-    else
-        add(ctx, H->find_component(AIGTATT_KIND_BACKEND, "backend.onednn") ? "backend.onednn" : "backend.reference");
+    tr_block_use(p, "backend", add, ctx);
 }
 
 int tr_embed_run(aigtatt_run *run)
@@ -78,47 +65,23 @@ int tr_embed_run(aigtatt_run *run)
         rc = AIGTATT_ERR_INVALID;
         goto done;
     }
-    aigtatt_model_spec s = {.struct_size = sizeof s, .backend = block_cfg(p, "backend"), .batch = batch,
+    aigtatt_model_spec s = {.struct_size = sizeof s, .backend = tr_block_cfg(p, "backend"), .batch = batch,
                             .checkpoint = ck, .seed = H->run_seed(run)};
     if ((rc = H->model->create(&s, &m)))
         goto done;
-    int64_t k = H->model->embedding_size(m), h = 0, w = 0;
-    H->model->input_size(m, &h, &w);
+    int64_t k = H->model->embedding_size(m);
     order = malloc(sizeof *order * it.n);
     emb = malloc(sizeof(float) * it.n * (size_t)k);
-    float *out = malloc(sizeof(float) * (size_t)batch * (size_t)k);
-    if (!order || !emb || !out) {
-        free(out);
+    if (!order || !emb) {
         H->set_error("out of memory");
         rc = AIGTATT_ERR_NOMEM;
         goto done;
     }
     for (size_t i = 0; i < it.n; i++)
         order[i] = i;
-    tr_loader *l = NULL;
-    if ((rc = tr_loader_start(&it, order, it.n, batch, 0, h, w, 0, 0, &l))) {
-        free(out);
-        goto done;
-    }
     aigtatt_progress *prog = H->progress_begin("embedding", it.n);
-    size_t done_n = 0;
-    const tr_batch *b;
-    while ((b = tr_loader_next(l, &rc))) {
-        size_t nb = sizeof(float) * (size_t)batch * 3 * (size_t)h * (size_t)w;
-        if ((rc = H->model->set_input(m, "image", b->image, nb)) || (rc = H->model->run(m)) ||
-            (rc = H->model->get_output(m, "embedding", out, sizeof(float) * (size_t)batch * (size_t)k)))
-            break;
-        memcpy(emb + done_n * (size_t)k, out, sizeof(float) * b->count * (size_t)k);
-        done_n += b->count;
-        H->progress_add(prog, b->count, 0);
-        if (H->cancelled()) {
-            rc = AIGTATT_ERR_CANCELLED;
-            break;
-        }
-    }
+    rc = tr_embed_items(m, &it, order, it.n, batch, emb, prog);
     H->progress_end(prog);
-    tr_loader_stop(l);
-    free(out);
     if (rc)
         goto done;
     /* rows in record order; the records point at linked copies */

@@ -18,23 +18,14 @@ static double now_s(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* An empty mapping means "the default block". */
-static const aigtatt_cfg *block_cfg(const aigtatt_params *p, const char *name)
-{
-    const aigtatt_cfg *c = H->param_cfg(p, name);
-    if (c && H->cfg_type(c) == AIGTATT_CFG_MAP && H->cfg_len(c) == 0)
-        return NULL;
-    return c;
-}
-
 static void spec_of(const aigtatt_params *p, aigtatt_model_spec *s, int training)
 {
     memset(s, 0, sizeof *s);
     s->struct_size = sizeof *s;
-    s->backbone = block_cfg(p, "backbone");
-    s->loss = training ? block_cfg(p, "loss") : NULL;
-    s->optimizer = training ? block_cfg(p, "optimizer") : NULL;
-    s->backend = block_cfg(p, "backend");
+    s->backbone = tr_block_cfg(p, "backbone");
+    s->loss = training ? tr_block_cfg(p, "loss") : NULL;
+    s->optimizer = training ? tr_block_cfg(p, "optimizer") : NULL;
+    s->backend = tr_block_cfg(p, "backend");
     s->training = training;
     s->classes = 1;
     s->batch = H->param_int(p, "batch");
@@ -52,57 +43,14 @@ int tr_train_check(const aigtatt_params *p)
     return H->model->check(&s);
 }
 
-static void add_use(const aigtatt_cfg *c, void (*add)(void *, const char *), void *ctx)
-{
-    const char *u = c ? H->cfg_scalar(H->cfg_get(c, "use")) : NULL;
-    if (u && *u)
-        add(ctx, u);
-}
-
 /* The building blocks' versions belong in the cache key: a new backbone or
  * backend version retrains. */
 void tr_train_uses(const aigtatt_params *p, void (*add)(void *ctx, const char *component), void *ctx)
 {
-    add_use(block_cfg(p, "backbone"), add, ctx);
-    add_use(block_cfg(p, "loss"), add, ctx);
-    add_use(block_cfg(p, "optimizer"), add, ctx);
-    const aigtatt_cfg *be = block_cfg(p, "backend");
-    if (be)
-        add_use(be, add, ctx);
-    else
-        add(ctx, H->find_component(AIGTATT_KIND_BACKEND, "backend.onednn") ? "backend.onednn" : "backend.reference");
-}
-
-/* Embeds items[order] with `m` (inference mode) into emb (n x k). */
-static int embed_all(aigtatt_model *m, const tr_items *it, const size_t *order, size_t n, int64_t batch,
-                     int64_t h, int64_t w, uint64_t seed, float *emb, int64_t k)
-{
-    tr_loader *l = NULL;
-    int rc = tr_loader_start(it, order, n, batch, 0, h, w, 0, seed, &l);
-    if (rc)
-        return rc;
-    float *out = malloc(sizeof(float) * (size_t)batch * (size_t)k);
-    size_t done = 0;
-    const tr_batch *b;
-    while (out && (b = tr_loader_next(l, &rc))) {
-        size_t nb = sizeof(float) * (size_t)batch * 3 * (size_t)h * (size_t)w;
-        if ((rc = H->model->set_input(m, "image", b->image, nb)) || (rc = H->model->run(m)) ||
-            (rc = H->model->get_output(m, "embedding", out, sizeof(float) * (size_t)batch * (size_t)k)))
-            break;
-        memcpy(emb + done * (size_t)k, out, sizeof(float) * b->count * (size_t)k);
-        done += b->count;
-        if (H->cancelled()) {
-            rc = AIGTATT_ERR_CANCELLED;
-            break;
-        }
-    }
-    if (!out) {
-        H->set_error("out of memory");
-        rc = AIGTATT_ERR_NOMEM;
-    }
-    free(out);
-    tr_loader_stop(l);
-    return rc;
+    tr_block_use(p, "backbone", add, ctx);
+    tr_block_use(p, "loss", add, ctx);
+    tr_block_use(p, "optimizer", add, ctx);
+    tr_block_use(p, "backend", add, ctx);
 }
 
 static void shuffle(size_t *v, size_t n, uint64_t seed)
@@ -309,7 +257,7 @@ int tr_train_run(aigtatt_run *run)
         }
         if (validate && ((e + 1) % val_every == 0 || e + 1 == epochs)) {
             if ((rc = H->model->state_copy(ev, m)) ||
-                (rc = embed_all(ev, &val, vorder, val.n, batch, size, size, seed, vemb, k)))
+                (rc = tr_embed_items(ev, &val, vorder, val.n, batch, vemb, NULL)))
                 goto done;
             tr_eer_rank1(vemb, vlab, val.n, k, &row->eer, &row->rank1);
             if (row->eer < best_eer) {
