@@ -5,10 +5,58 @@
  *
  *   bench_infer [--depth 18|34|50|101|152] [--batch 32] [--size 224]
  *               [--threads 2] [--steps 5] [--warmup 2] [--classes 1000]
- *               [--peak GFLOPS] [--no-fuse] [--verbose]
+ *               [--peak GFLOPS] [--precision f32|bf16] [--no-fuse] [--verbose]
  *
  * Prints one human line and one "RESULT ..." line for run.sh. */
 #include "../train/bench_common.h"
+
+/* --check: the same network, weights and batch in f32; prints how far the
+ * outputs of `prog` (the lower precision) are from the f32 ones: the
+ * largest difference relative to the largest f32 output, and the smallest
+ * cosine similarity between the two outputs of one image. */
+static int check_against_f32(const bench_args *g, const aigtatt_component *bc, const aigtatt_ir *ir,
+                             aigtatt_nn_lowered *low, void *prog, const float *img, size_t npx)
+{
+    const aigtatt_backend_vtable *be = bc->desc.vtable;
+    aigtatt_params *fp = bench_backend_params(bc, g, "f32");
+    void *fdev = NULL, *fprog = NULL;
+    if (!fp || be->open(fp, &fdev) != AIGTATT_OK || be->compile(fdev, ir, &fprog) != AIGTATT_OK ||
+        aigtatt_nn_init_program(low, 42, be, fprog) != AIGTATT_OK || bench_set(be, fprog, low, "image", img, npx * 4) ||
+        be->run(fprog) != AIGTATT_OK) {
+        fprintf(stderr, "f32 reference: %s\n", aigtatt_last_error());
+        return 1;
+    }
+    int32_t lv = aigtatt_nn_lowered_find(low, "logits");
+    size_t n = (size_t)g->batch * (size_t)g->classes;
+    float *a = malloc(n * sizeof *a), *r = malloc(n * sizeof *r);
+    if (!a || !r || be->get(prog, lv, a, n * 4) != AIGTATT_OK || be->get(fprog, lv, r, n * 4) != AIGTATT_OK) {
+        fprintf(stderr, "get: %s\n", aigtatt_last_error());
+        return 1;
+    }
+    double maxr = 0, maxd = 0, mincos = 1;
+    for (size_t i = 0; i < n; i++) {
+        maxr = fmax(maxr, fabs(r[i]));
+        maxd = fmax(maxd, fabs((double)a[i] - r[i]));
+    }
+    for (int b = 0; b < g->batch; b++) {
+        double d = 0, na = 0, nr = 0;
+        for (int64_t j = 0; j < g->classes; j++) {
+            double x = a[(size_t)b * g->classes + j], y = r[(size_t)b * g->classes + j];
+            d += x * y, na += x * x, nr += y * y;
+        }
+        mincos = fmin(mincos, d / sqrt(na * nr + 1e-300));
+    }
+    printf("check resnet%d %s vs f32, same weights and batch of %d: max |diff| / max |f32| = %.3g, "
+           "min cosine similarity = %.6f\n", g->depth, g->precision, g->batch, maxd / fmax(maxr, 1e-30), mincos);
+    printf("RESULT check depth=%d precision=%s rel_maxdiff=%.4g min_cos=%.6f\n", g->depth, g->precision,
+           maxd / fmax(maxr, 1e-30), mincos);
+    free(a);
+    free(r);
+    be->release(fprog);
+    be->close(fdev);
+    aigtatt_params_free(fp);
+    return 0;
+}
 
 int main(int argc, char **argv)
 {
@@ -16,12 +64,12 @@ int main(int argc, char **argv)
     if (bench_parse(argc, argv, &g))
         return 2;
     const int depth = g.depth, batch = g.batch, size = g.size, threads = g.threads, steps = g.steps,
-              warmup = g.warmup, fuse = g.fuse, verbose = g.verbose;
+              warmup = g.warmup;
     const int64_t classes = g.classes;
     const double peak = g.peak;
     const aigtatt_component *bc = bench_component(AIGTATT_BENCH_ONEDNN_PLUGIN, "backend.onednn");
     if (!bc) {
-        fprintf(stderr, "backend.onednn: %s\n", aigtatt_last_error());
+        fprintf(stderr, "%s\n", aigtatt_last_error());
         return 1;
     }
     const aigtatt_backend_vtable *be = bc->desc.vtable;
@@ -46,15 +94,12 @@ int main(int argc, char **argv)
         return 1;
     }
     const aigtatt_ir *ir = aigtatt_nn_lowered_ir(low);
-    char yaml[128];
-    snprintf(yaml, sizeof yaml, "threads: %d\nfuse: %s\nverbose: %s\n", threads, fuse ? "true" : "false",
-             verbose ? "true" : "false");
-    aigtatt_params *bp = bench_params(bc, yaml);
+    aigtatt_params *bp = bench_backend_params(bc, &g, g.precision);
     void *dev = NULL, *prog = NULL;
     double t0 = bench_now();
     if (!bp || be->open(bp, &dev) != AIGTATT_OK || be->compile(dev, ir, &prog) != AIGTATT_OK ||
         aigtatt_nn_init_program(low, 42, be, prog) != AIGTATT_OK) {
-        fprintf(stderr, "backend.onednn: %s\n", aigtatt_last_error());
+        fprintf(stderr, "%s\n", aigtatt_last_error());
         return 1;
     }
     double tcomp = bench_now() - t0;
@@ -88,15 +133,18 @@ int main(int argc, char **argv)
             }
     double med = times[steps / 2];
     double flops = bench_flops(ir);
-    printf("aigtatt resnet%d inference batch %d %dx%d, %d threads (%s): median %.3f s/batch = %.2f img/s "
-           "(best %.2f img/s), %.1f GFLOP/batch, %.1f GFLOP/s", depth, batch, size, size, threads, which, med,
+    printf("aigtatt resnet%d inference %s batch %d %dx%d, %d threads (%s): median %.3f s/batch = %.2f img/s "
+           "(best %.2f img/s), %.1f GFLOP/batch, %.1f GFLOP/s", depth, g.precision, batch, size, size, threads, which, med,
            batch / med, batch / best, flops / 1e9, flops / med / 1e9);
     if (peak > 0)
         printf(", %.0f%% of %.0f GFLOP/s peak", 100.0 * flops / med / 1e9 / peak, peak);
     printf("; compile %.2f s\n", tcomp);
     printf("RESULT framework=aigtatt mode=infer depth=%d batch=%d median_s=%.4f best_s=%.4f img_s=%.3f best_img_s=%.3f "
-           "gflop_per_image=%.4f gflops=%.2f\n", depth, batch, med, best, batch / med, batch / best,
-           flops / batch / 1e9, flops / med / 1e9);
+           "gflop_per_image=%.4f gflops=%.2f precision=%s\n", depth, batch, med, best, batch / med, batch / best,
+           flops / batch / 1e9, flops / med / 1e9, g.precision);
+    int rc = 0;
+    if (g.check && strcmp(g.precision, "f32") != 0)
+        rc = check_against_f32(&g, bc, ir, low, prog, img, npx);
     be->release(prog);
     be->close(dev);
     aigtatt_params_free(bp);
@@ -104,5 +152,5 @@ int main(int argc, char **argv)
     aigtatt_nn_free(nn);
     free(img);
     free(times);
-    return 0;
+    return rc;
 }

@@ -66,7 +66,9 @@ static aigtatt_val bench_backbone(aigtatt_nn *nn, aigtatt_val image, int depth, 
 
 /* Command line of both benchmarks; `batch` comes in as the default. */
 typedef struct bench_args {
-    int depth, batch, size, threads, steps, warmup, fuse, verbose;
+    int depth, batch, size, threads, steps, warmup, fuse, verbose, check;
+    const char *precision; /* backend.onednn's `precision`: f32 or bf16 */
+    const char *conv;      /* backend.onednn's `convolution`: direct or auto */
     int64_t classes;
     double peak;
 } bench_args;
@@ -76,6 +78,9 @@ static int bench_parse(int argc, char **argv, bench_args *a)
     a->depth = 50, a->size = 224, a->threads = 2, a->steps = 5, a->warmup = 2, a->fuse = 1, a->verbose = 0;
     a->classes = 1000;
     a->peak = 0;
+    a->precision = "f32";
+    a->conv = "direct";
+    a->check = 0;
     for (int i = 1; i < argc; i++) {
         const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : "0";
         if (!strcmp(o, "--depth")) a->depth = atoi(v), i++;
@@ -88,9 +93,12 @@ static int bench_parse(int argc, char **argv, bench_args *a)
         else if (!strcmp(o, "--peak")) a->peak = atof(v), i++;
         else if (!strcmp(o, "--no-fuse")) a->fuse = 0;
         else if (!strcmp(o, "--verbose")) a->verbose = 1;
+        else if (!strcmp(o, "--precision")) a->precision = v, i++;
+        else if (!strcmp(o, "--check")) a->check = 1;
+        else if (!strcmp(o, "--conv")) a->conv = v, i++;
         else {
             fprintf(stderr, "usage: %s [--depth N] [--batch N] [--size N] [--threads N] [--steps N] [--warmup N] "
-                            "[--classes N] [--peak GFLOPS] [--no-fuse] [--verbose]\n", argv[0]);
+                            "[--classes N] [--peak GFLOPS] [--precision f32|bf16] [--conv direct|auto] [--check] [--no-fuse] [--verbose]\n", argv[0]);
             return -1;
         }
     }
@@ -146,6 +154,15 @@ static void bench_fill_normal(float *d, size_t n, uint64_t seed)
     aigtatt_rng_seed(&r, seed);
     for (size_t i = 0; i < n; i++)
         d[i] = (float)aigtatt_rng_normal(&r);
+}
+
+/* backend.onednn's parameters for the command line. */
+static aigtatt_params *bench_backend_params(const aigtatt_component *bc, const bench_args *g, const char *precision)
+{
+    char yaml[256];
+    snprintf(yaml, sizeof yaml, "threads: %d\nfuse: %s\nverbose: %s\nprecision: %s\nconvolution: %s\n", g->threads,
+             g->fuse ? "true" : "false", g->verbose ? "true" : "false", precision, g->conv);
+    return bench_params(bc, yaml);
 }
 
 static int bench_set(const aigtatt_backend_vtable *be, void *prog, aigtatt_nn_lowered *low, const char *name,

@@ -5,7 +5,7 @@
  *
  *   bench_train [--depth 18|34|50|101|152] [--batch 16] [--size 224]
  *               [--threads 2] [--steps 5] [--warmup 2] [--classes 1000]
- *               [--peak GFLOPS] [--no-fuse] [--verbose]
+ *               [--peak GFLOPS] [--precision f32|bf16] [--no-fuse] [--verbose]
  *
  * Prints one human line and one "RESULT ..." line for run.sh. */
 #include "bench_common.h"
@@ -16,12 +16,12 @@ int main(int argc, char **argv)
     if (bench_parse(argc, argv, &g))
         return 2;
     const int depth = g.depth, batch = g.batch, size = g.size, threads = g.threads, steps = g.steps,
-              warmup = g.warmup, fuse = g.fuse, verbose = g.verbose;
+              warmup = g.warmup;
     const int64_t classes = g.classes;
     const double peak = g.peak;
     const aigtatt_component *bc = bench_component(AIGTATT_BENCH_ONEDNN_PLUGIN, "backend.onednn");
     if (!bc) {
-        fprintf(stderr, "backend.onednn: %s\n", aigtatt_last_error());
+        fprintf(stderr, "%s\n", aigtatt_last_error());
         return 1;
     }
     const aigtatt_backend_vtable *be = bc->desc.vtable;
@@ -49,15 +49,12 @@ int main(int argc, char **argv)
         return 1;
     }
     const aigtatt_ir *ir = aigtatt_nn_lowered_ir(low);
-    char yaml[128];
-    snprintf(yaml, sizeof yaml, "threads: %d\nfuse: %s\nverbose: %s\n", threads, fuse ? "true" : "false",
-             verbose ? "true" : "false");
-    aigtatt_params *bp = bench_params(bc, yaml);
+    aigtatt_params *bp = bench_backend_params(bc, &g, g.precision);
     void *dev = NULL, *prog = NULL;
     double t0 = bench_now();
     if (!bp || be->open(bp, &dev) != AIGTATT_OK || be->compile(dev, ir, &prog) != AIGTATT_OK ||
         aigtatt_nn_init_program(low, 42, be, prog) != AIGTATT_OK) {
-        fprintf(stderr, "backend.onednn: %s\n", aigtatt_last_error());
+        fprintf(stderr, "%s\n", aigtatt_last_error());
         return 1;
     }
     double tcomp = bench_now() - t0;
@@ -100,15 +97,15 @@ int main(int argc, char **argv)
             }
     double med = times[steps / 2];
     double flops = bench_flops(ir);
-    printf("aigtatt resnet%d train batch %d %dx%d, %d threads (%s): median %.3f s/step = %.2f img/s "
-           "(best %.2f img/s), %.1f GFLOP/step, %.1f GFLOP/s", depth, batch, size, size, threads, which, med,
+    printf("aigtatt resnet%d train %s batch %d %dx%d, %d threads (%s): median %.3f s/step = %.2f img/s "
+           "(best %.2f img/s), %.1f GFLOP/step, %.1f GFLOP/s", depth, g.precision, batch, size, size, threads, which, med,
            batch / med, batch / best, flops / 1e9, flops / med / 1e9);
     if (peak > 0)
         printf(", %.0f%% of %.0f GFLOP/s peak", 100.0 * flops / med / 1e9 / peak, peak);
     printf("; compile %.2f s\n", tcomp);
     printf("RESULT framework=aigtatt mode=train depth=%d batch=%d median_s=%.4f best_s=%.4f img_s=%.3f best_img_s=%.3f "
-           "gflop_per_image=%.4f gflops=%.2f\n", depth, batch, med, best, batch / med, batch / best,
-           flops / batch / 1e9, flops / med / 1e9);
+           "gflop_per_image=%.4f gflops=%.2f precision=%s\n", depth, batch, med, best, batch / med, batch / best,
+           flops / batch / 1e9, flops / med / 1e9, g.precision);
     be->release(prog);
     be->close(dev);
     aigtatt_params_free(bp);

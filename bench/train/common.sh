@@ -1,8 +1,13 @@
 # Shared by bench/train/run.sh and bench/infer/run.sh (sourced; expects
 # here root build py depths batch size threads steps warmup rounds mode bin
-# peer).
-cmake -S "$root" -B "$build" -DAIGTATT_TESTS=OFF -DAIGTATT_BENCH=ON -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$build" --target "$bin" -j"${JOBS:-2}"
+# peer). PRECISION (f32 or bf16) is aigtatt's; the peer always runs fp32,
+# the issue's baseline.
+# NO_BUILD=1: use what is already in BUILD_DIR (a build copied to a machine
+# without the build dependencies).
+if [ "${NO_BUILD:-0}" != 1 ]; then
+    cmake -S "$root" -B "$build" -DAIGTATT_TESTS=OFF -DAIGTATT_BENCH=ON -DCMAKE_BUILD_TYPE=Release >/dev/null
+    cmake --build "$build" --target "$bin" -j"${JOBS:-2}"
+fi
 exe=$(find "$build" -name "$bin" -type f -perm -u+x | head -n 1)
 [ -n "$exe" ] || { echo "run.sh: $bin was not built" >&2; exit 1; }
 
@@ -19,6 +24,8 @@ print(", ".join(os.path.realpath(x) for x in libs) or "none mapped")' 2>/dev/nul
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), ${mhz} MHz, $isa"
 echo "== fp32 peak for $threads threads: $peak GFLOP/s ($fpc FLOPs/cycle/core); load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "== peer: $("$py" -c 'import torch, torchvision; print("torch", torch.__version__, "torchvision", torchvision.__version__)'), BLAS: $blas (convolutions go through oneDNN)"
+precision=${PRECISION:-f32}
+conv=${CONV:-direct}
 export OMP_NUM_THREADS="$threads"
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
@@ -27,7 +34,7 @@ for d in $depths; do
     while [ "$r" -lt "$rounds" ]; do
         ours() {
             out=$("$exe" --depth "$d" --batch "$batch" --size "$size" --threads "$threads" --steps "$steps" \
-                  --warmup "$warmup" --peak "$peak" 2>/dev/null)
+                  --warmup "$warmup" --peak "$peak" --precision "$precision" --conv "$conv" 2>/dev/null)
             echo "$out" | grep -v '^RESULT'
             echo "$out" | grep '^RESULT' >>"$results"
         }
@@ -43,7 +50,7 @@ for d in $depths; do
     done
 done
 echo
-echo "| model | aigtatt img/s | PyTorch img/s | ratio | aigtatt GFLOP/s | % of peak | PyTorch GFLOP/s | % of peak |"
+echo "| model | aigtatt ($precision, $conv) img/s | PyTorch (fp32) img/s | ratio | aigtatt GFLOP/s | % of peak | PyTorch GFLOP/s | % of peak |"
 echo "|---|---|---|---|---|---|---|---|"
 for d in $depths; do
     awk -v d="$d" -v mode="$mode" -v peak="$peak" '

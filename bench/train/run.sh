@@ -9,9 +9,10 @@
 # convolutions and linears, forward and backward, counted from the IR) and
 # the share of the fp32 peak.
 # Environment: DEPTHS (default "18 50"), BATCH (16), SIZE (224), THREADS (2),
-# STEPS (5), WARMUP (2), ROUNDS (2), PEAK (GFLOP/s; default: threads x clock
+# STEPS (5), WARMUP (2), ROUNDS (2), PRECISION (aigtatt's: f32 or bf16),
+# CONV (aigtatt's convolution algorithm: direct or auto), PEAK (GFLOP/s; default: threads x clock
 # x 32 FLOPs/cycle for AVX2+FMA, 64 with AVX-512), PYTHON (/usr/bin/python3),
-# JOBS (build).
+# JOBS (build), NO_BUILD (1: run the binaries already in BUILD_DIR).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)

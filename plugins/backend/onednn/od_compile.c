@@ -41,13 +41,15 @@ void od_md_plain(dnnl_memory_desc_t *md, int ndim, const int64_t *dims, dnnl_dat
     dnnl_memory_desc_init_by_strides(md, n, d, dt, st);
 }
 
-void od_md_any(dnnl_memory_desc_t *md, int ndim, const int64_t *dims)
+void od_md_any(dnnl_memory_desc_t *md, int ndim, const int64_t *dims, dnnl_data_type_t dt)
 {
     dnnl_dims_t d;
     for (int i = 0; i < ndim; i++)
         d[i] = dims[i];
-    dnnl_memory_desc_init_by_tag(md, ndim, d, dnnl_f32, dnnl_format_tag_any);
+    dnnl_memory_desc_init_by_tag(md, ndim, d, dt, dnnl_format_tag_any);
 }
+
+dnnl_data_type_t od_act_dt(const od_prog *p) { return p->dev->bf16 && !p->no_bf16 ? dnnl_bf16 : dnnl_f32; }
 
 int od_md_is_plain(const dnnl_memory_desc_t *md)
 {
@@ -186,7 +188,11 @@ static int make_alt(od_prog *p, int v, int src, const dnnl_memory_desc_t *md)
     return t;
 }
 
-/* v's data in plain layout with its own dims. */
+/* Plain f32: what set()/get() and the C kernels read (precision bf16 also
+ * makes plain bf16 tensors, which are not). */
+static int plain_f32(const dnnl_memory_desc_t *md) { return md->data_type == dnnl_f32 && od_md_is_plain(md); }
+
+/* v's data in plain f32 layout with its own dims. */
 static int plain_of(od_prog *p, int v)
 {
     od_val *V = &p->v[v];
@@ -194,10 +200,10 @@ static int plain_of(od_prog *p, int v)
         od_fail(AIGTATT_ERR, "op %d reads value %d before it is written", p->cur, v);
         return -1;
     }
-    if (od_md_is_plain(&p->t[V->home].md) && same_dims(&p->t[V->home].md, V))
+    if (plain_f32(&p->t[V->home].md) && same_dims(&p->t[V->home].md, V))
         return V->home;
     for (int i = 0; i < V->nalt; i++)
-        if (od_md_is_plain(&p->t[V->alt[i]].md) && same_dims(&p->t[V->alt[i]].md, V))
+        if (plain_f32(&p->t[V->alt[i]].md) && same_dims(&p->t[V->alt[i]].md, V))
             return V->alt[i];
     dnnl_memory_desc_t md;
     val_md(V, &md);
@@ -218,7 +224,7 @@ int od_src(od_prog *p, int v, const dnnl_memory_desc_t *want)
         return V->home;
     if (V->dtype != AIGTATT_F32)
         return V->home; /* bytes: no layouts */
-    if (od_md_is_plain(want)) {
+    if (plain_f32(want)) {
         int t = plain_of(p, v);
         return t < 0 ? -1 : view(p, t, want);
     }
@@ -308,7 +314,7 @@ int od_dst(od_prog *p, int v, const dnnl_memory_desc_t *md)
         return t;
     }
     if (V->role == AIGTATT_IR_TEMP) {
-        if (od_md_is_plain(md) && !same_dims(md, V)) { /* home in its own dims, a view for the op */
+        if (plain_f32(md) && !same_dims(md, V)) { /* home in its own dims, a view for the op */
             dnnl_memory_desc_t m;
             val_md(V, &m);
             int h = od_tensor_new(p, &m, -1, v);
@@ -327,7 +333,7 @@ int od_dst(od_prog *p, int v, const dnnl_memory_desc_t *md)
     }
     /* Outputs and in-place results live plain in their own buffer. */
     V->nalt = 0;
-    if (od_md_is_plain(md))
+    if (plain_f32(md))
         return view(p, V->home, md);
     int t = od_tensor_new(p, md, -1, -1);
     if (t < 0)

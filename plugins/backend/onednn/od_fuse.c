@@ -288,13 +288,13 @@ int od_conv_fused(od_prog *p, int k)
     int tx0 = od_src(p, x, NULL);
     if (tx0 < 0)
         return -1;
-    if (!od_md_is_plain(&p->t[tx0].md) && p->t[tx0].md.ndims == 4)
+    if (!od_md_is_plain(&p->t[tx0].md) && p->t[tx0].md.ndims == 4 && p->t[tx0].md.data_type == od_act_dt(p))
         sm = p->t[tx0].md;
     else
-        od_md_any(&sm, 4, src);
-    od_md_any(&wm, wnd, wei);
+        od_md_any(&sm, 4, src, od_act_dt(p));
+    od_md_any(&wm, wnd, wei, od_act_dt(p));
     od_md_plain(&bm, 1, bias, dnnl_f32);
-    od_md_any(&dm, 4, dst);
+    od_md_any(&dm, 4, dst, od_act_dt(p));
     dnnl_post_ops_t po = NULL;
     dnnl_post_ops_create(&po);
     if (c.add >= 0)
@@ -306,13 +306,13 @@ int od_conv_fused(od_prog *p, int k)
     int has_bias = b >= 0 || bn;
     dnnl_convolution_desc_t cd;
     dnnl_primitive_desc_t pd = NULL;
-    int bad = dnnl_dilated_convolution_forward_desc_init(&cd, dnnl_forward_inference, dnnl_convolution_direct, &sm, &wm,
+    int bad = dnnl_dilated_convolution_forward_desc_init(&cd, dnnl_forward_inference, p->dev->conv_alg, &sm, &wm,
                                                          has_bias ? &bm : NULL, &dm, strides, dil, pad, pad) !=
                   dnnl_success ||
               dnnl_primitive_desc_create(&pd, &cd, a, p->dev->engine, NULL) != dnnl_success;
     if (bad && sm.format_kind != dnnl_format_kind_any) {
-        od_md_any(&sm, 4, src);
-        bad = dnnl_dilated_convolution_forward_desc_init(&cd, dnnl_forward_inference, dnnl_convolution_direct, &sm, &wm,
+        od_md_any(&sm, 4, src, od_act_dt(p));
+        bad = dnnl_dilated_convolution_forward_desc_init(&cd, dnnl_forward_inference, p->dev->conv_alg, &sm, &wm,
                                                          has_bias ? &bm : NULL, &dm, strides, dil, pad, pad) !=
                   dnnl_success ||
               dnnl_primitive_desc_create(&pd, &cd, a, p->dev->engine, NULL) != dnnl_success;

@@ -38,6 +38,10 @@ typedef struct od_device {
     int fuse;      /* fusions allowed (param `fuse`) */
     int verbose;   /* log the step list at compile */
     int native_bn; /* batch norm in C kernels instead of oneDNN's (param `native_bn`) */
+    dnnl_alg_kind_t conv_alg; /* dnnl_convolution_direct, or _auto (param `convolution`) */
+    int bf16;      /* precision: bf16 (convolutions, pooling, batch norm and element-wise ops
+                    * on bf16 activations; weights, gradients of weights, statistics and
+                    * everything on plain data stay f32) */
 } od_device;
 
 typedef struct od_buf {
@@ -123,6 +127,7 @@ typedef struct od_prog {
     int32_t *idx;
     uint64_t seed;
     int training;          /* the IR has backward ops */
+    int no_bf16;           /* lowering the current op in f32 despite precision bf16 */
 
     od_tensor *t;
     size_t nt, capt;
@@ -155,8 +160,8 @@ dnnl_data_type_t od_dt(aigtatt_dtype t);
 size_t od_esize(aigtatt_dtype t);
 /** Plain row-major md over dims (ndim 0 = one element). */
 void od_md_plain(dnnl_memory_desc_t *md, int ndim, const int64_t *dims, dnnl_data_type_t dt);
-/** md with format "any" over dims (F32). */
-void od_md_any(dnnl_memory_desc_t *md, int ndim, const int64_t *dims);
+/** md with format "any" over dims, of type dt. */
+void od_md_any(dnnl_memory_desc_t *md, int ndim, const int64_t *dims, dnnl_data_type_t dt);
 int od_md_is_plain(const dnnl_memory_desc_t *md);
 /** Value dims as oneDNN sees them (ndim 0 -> {1}). */
 int od_vdims(const od_val *v, int64_t *dims);
@@ -218,6 +223,14 @@ int od_bn_bwd_fused(od_prog *p, int k, int *fwd_op, int *dy_value);
 /** For an add followed by a ReLU: 1, with a ReLU post-op and the ReLU's
  *  output as the value to write. */
 int od_binary_fused(od_prog *p, int k, dnnl_post_ops_t *po, int *yv);
+
+/** The type of activations and of the weights a convolution reads: bf16 in
+ *  precision bf16, else f32. */
+struct od_prog;
+dnnl_data_type_t od_act_dt(const struct od_prog *p);
+/** 0 when oneDNN has bf16 convolutions, batch norm and pooling on this
+ *  CPU; else fails with a message saying what is missing. */
+int od_bf16_probe(dnnl_engine_t engine);
 
 /* ---- od_kernels.c: C kernels ---- */
 static inline void *od_ptr(od_prog *p, int t) { return t < 0 ? NULL : p->b[p->t[t].buf].ptr; }

@@ -53,13 +53,14 @@ static dnnl_memory_desc_t want_md(od_prog *p, int v, int ndim, const int64_t *di
     od_val *V = val(p, v);
     if (V->home >= 0) {
         const dnnl_memory_desc_t *h = &p->t[V->home].md;
-        int ok = h->ndims == ndim && !od_md_is_plain(h) && h->format_kind == dnnl_blocked;
+        int ok = h->ndims == ndim && !od_md_is_plain(h) && h->format_kind == dnnl_blocked &&
+                 h->data_type == od_act_dt(p);
         for (int i = 0; ok && i < ndim; i++)
             ok = h->dims[i] == dims[i];
         if (ok)
             return *h;
     }
-    od_md_any(&md, ndim, dims);
+    od_md_any(&md, ndim, dims, od_act_dt(p));
     return md;
 }
 
@@ -110,11 +111,11 @@ static int conv_fwd_pd(od_prog *p, const conv_geo *g, const dnnl_memory_desc_t *
                        dnnl_prop_kind_t prop, const_dnnl_primitive_attr_t attr, dnnl_primitive_desc_t *pd)
 {
     dnnl_memory_desc_t w, b, d;
-    od_md_any(&w, g->wnd, g->wei);
+    od_md_any(&w, g->wnd, g->wei, od_act_dt(p));
     od_md_plain(&b, 1, g->bias, dnnl_f32);
-    od_md_any(&d, 4, g->dst);
+    od_md_any(&d, 4, g->dst, od_act_dt(p));
     dnnl_convolution_desc_t cd;
-    if (dnnl_dilated_convolution_forward_desc_init(&cd, prop, dnnl_convolution_direct, src, &w, bias ? &b : NULL,
+    if (dnnl_dilated_convolution_forward_desc_init(&cd, prop, p->dev->conv_alg, src, &w, bias ? &b : NULL,
                                                    &d, g->strides, g->dil, g->pl, g->pr) != dnnl_success)
         return -1;
     return pd_create(pd, &cd, attr, p, NULL);
@@ -132,7 +133,7 @@ static int conv2d(od_prog *p, int k)
     dnnl_prop_kind_t prop = p->training ? dnnl_forward_training : dnnl_forward_inference;
     int bad = conv_fwd_pd(p, &g, &src, b >= 0, prop, a, &pd);
     if (bad && src.format_kind != dnnl_format_kind_any) {
-        od_md_any(&src, 4, g.src);
+        od_md_any(&src, 4, g.src, od_act_dt(p));
         bad = conv_fwd_pd(p, &g, &src, b >= 0, prop, a, &pd);
     }
     dnnl_primitive_attr_destroy(a);
@@ -143,8 +144,10 @@ static int conv2d(od_prog *p, int k)
     /* Training: the weights (and later their optimizer state) stay in this
      * convolution's layout, so neither the forward nor the update needs a
      * reorder; set()/get() convert. */
-    if (p->training && p->dev->fuse && val(p, w)->role == AIGTATT_IR_PARAM)
+    if (p->training && p->dev->fuse && !p->dev->bf16 && val(p, w)->role == AIGTATT_IR_PARAM)
         od_relayout(p, p->redirect[w], &wm);
+    /* In bf16 the f32 master weights stay plain; the bf16 copy the
+     * convolution reads is a cached reorder, redone after each update. */
     int tx = od_src(p, x, &sm), tw = od_src(p, w, &wm), tb = b >= 0 ? od_src_plain(p, b, 1, g.bias) : -1;
     int ty = od_dst(p, y, &dm);
     if (tx < 0 || tw < 0 || (b >= 0 && tb < 0) || ty < 0) {
@@ -168,21 +171,21 @@ static int conv_bwd_data(od_prog *p, int k)
     conv_geo g;
     conv_geometry(o, &p->v[dx], val(p, w), val(p, dy), &g);
     dnnl_memory_desc_t src, wa, dd = want_md(p, dy, 4, g.dst);
-    od_md_any(&src, 4, g.src);
-    od_md_any(&wa, g.wnd, g.wei);
+    od_md_any(&src, 4, g.src, od_act_dt(p));
+    od_md_any(&wa, g.wnd, g.wei, od_act_dt(p));
     dnnl_primitive_attr_t a = od_attr(NULL);
     dnnl_primitive_desc_t hint = NULL, pd = NULL;
     int bad = conv_fwd_pd(p, &g, &src, 0, dnnl_forward_training, a, &hint);
     for (int tries = 0; !bad && tries < 2; tries++) {
         dnnl_convolution_desc_t cd;
-        bad = dnnl_dilated_convolution_backward_data_desc_init(&cd, dnnl_convolution_direct, &src, &wa, &dd,
+        bad = dnnl_dilated_convolution_backward_data_desc_init(&cd, p->dev->conv_alg, &src, &wa, &dd,
                                                                g.strides, g.dil, g.pl, g.pr) != dnnl_success ||
               pd_create(&pd, &cd, a, p, hint);
         if (!bad)
             break;
         if (dd.format_kind == dnnl_format_kind_any)
             break;
-        od_md_any(&dd, 4, g.dst);
+        od_md_any(&dd, 4, g.dst, od_act_dt(p));
         bad = 0;
     }
     if (hint)
@@ -213,7 +216,7 @@ static int conv_bwd_weight(od_prog *p, int k)
     conv_geo g;
     conv_geometry(o, val(p, x), &p->v[dw], val(p, dy), &g);
     dnnl_memory_desc_t src = want_md(p, x, 4, g.src), wa, dd = want_md(p, dy, 4, g.dst);
-    od_md_any(&wa, g.wnd, g.wei);
+    od_md_any(&wa, g.wnd, g.wei, dnnl_f32); /* weight gradients stay f32 */
     /* The parameter this is the gradient of, when an update reads it: its
      * layout, if the implementation oneDNN picks for it is the one it
      * picks anyway. */
@@ -240,8 +243,8 @@ static int conv_bwd_weight(od_prog *p, int k)
                 break;
         }
         if (tries) { /* let oneDNN choose everything */
-            od_md_any(&src, 4, g.src);
-            od_md_any(&dd, 4, g.dst);
+            od_md_any(&src, 4, g.src, od_act_dt(p));
+            od_md_any(&dd, 4, g.dst, od_act_dt(p));
         }
         if (hint)
             dnnl_primitive_desc_destroy(hint);
@@ -251,7 +254,7 @@ static int conv_bwd_weight(od_prog *p, int k)
         dnnl_convolution_desc_t cd;
         dnnl_primitive_desc_t first = pd;
         pd = NULL;
-        bad = dnnl_dilated_convolution_backward_weights_desc_init(&cd, dnnl_convolution_direct, &src, &wa, NULL, &dd,
+        bad = dnnl_dilated_convolution_backward_weights_desc_init(&cd, p->dev->conv_alg, &src, &wa, NULL, &dd,
                                                                   g.strides, g.dil, g.pl, g.pr) != dnnl_success ||
               pd_create(&pd, &cd, a, p, hint);
         if (first) {
@@ -271,7 +274,7 @@ static int conv_bwd_weight(od_prog *p, int k)
             dnnl_primitive_desc_t pd2 = NULL;
             const char *i1 = "", *i2 = "";
             dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &i1);
-            if (dnnl_dilated_convolution_backward_weights_desc_init(&cd, dnnl_convolution_direct, &src, &pw, NULL, &dd,
+            if (dnnl_dilated_convolution_backward_weights_desc_init(&cd, p->dev->conv_alg, &src, &pw, NULL, &dd,
                                                                     g.strides, g.dil, g.pl, g.pr) == dnnl_success &&
                 !pd_create(&pd2, &cd, a, p, hint)) {
                 dnnl_primitive_desc_query(pd2, dnnl_query_impl_info_str, 0, &i2);
@@ -311,7 +314,7 @@ static int conv_bwd_weight(od_prog *p, int k)
  * nChw8c without padded channels. *B gets the channel block. */
 static int bn_native_layout(od_prog *p, const dnnl_memory_desc_t *md, int64_t *B)
 {
-    if (!p->dev->native_bn || md->ndims < 2)
+    if (!p->dev->native_bn || md->ndims < 2 || md->data_type != dnnl_f32)
         return 0;
     if (od_md_is_plain(md)) {
         *B = 1;
@@ -878,7 +881,7 @@ static int pool2d(od_prog *p, int k)
     if (tx < 0)
         return AIGTATT_ERR;
     dnnl_memory_desc_t xm = p->t[tx].md, dm;
-    od_md_any(&dm, 4, g.dst);
+    od_md_any(&dm, 4, g.dst, xm.data_type);
     dnnl_pooling_v2_desc_t d;
     dnnl_primitive_desc_t pd = NULL;
     dnnl_primitive_attr_t a = od_attr(NULL);
@@ -934,7 +937,7 @@ static int pool2d_bwd(od_prog *p, int k)
     dnnl_pooling_v2_desc_t d;
     int bad = 0;
     if (!hint) {
-        od_md_any(&dm, 4, g.dst);
+        od_md_any(&dm, 4, g.dst, xm.data_type);
         bad = dnnl_pooling_v2_forward_desc_init(&d, dnnl_forward_training, g.alg, &xm, &dm, g.strides, g.kernel, g.dil,
                                                 g.pl, g.pr) != dnnl_success ||
               pd_create(&hint, &d, a, p, NULL);
@@ -977,7 +980,7 @@ static int global_avg_pool(od_prog *p, int k)
         return AIGTATT_ERR;
     dnnl_memory_desc_t xm = p->t[tx].md, dm;
     int64_t dd[4] = { X->shape[0], X->shape[1], 1, 1 };
-    od_md_any(&dm, 4, dd);
+    od_md_any(&dm, 4, dd, xm.data_type);
     dnnl_dims_t st = { 1, 1 }, kr = { X->shape[2], X->shape[3] }, z = { 0, 0 };
     dnnl_pooling_v2_desc_t d;
     dnnl_primitive_desc_t pd = NULL;
@@ -1620,17 +1623,35 @@ static int increment(od_prog *p, int k)
     return AIGTATT_OK;
 }
 
+static int conv2d_fused_or_not(od_prog *p, int k)
+{
+    int r = od_conv_fused(p, k);
+    return r > 0 ? AIGTATT_OK : r < 0 ? AIGTATT_ERR : conv2d(p, k);
+}
+
+/* In precision bf16 a convolution oneDNN has no bf16 kernel for runs in
+ * f32 (its inputs are converted by reorders). The lowerings fail before
+ * they add any step, so trying again is safe. */
+static int conv_op(od_prog *p, int k, int (*lower)(od_prog *, int))
+{
+    int rc = lower(p, k);
+    if (rc == AIGTATT_OK || !p->dev->bf16)
+        return rc;
+    p->no_bf16 = 1;
+    rc = lower(p, k);
+    p->no_bf16 = 0;
+    return rc;
+}
+
 int od_lower_op(od_prog *p, int k)
 {
     switch (p->ops[k].op) {
-    case AIGTATT_OP_CONV2D: {
-        int r = od_conv_fused(p, k);
-        return r > 0 ? AIGTATT_OK : r < 0 ? AIGTATT_ERR : conv2d(p, k);
-    }
+    case AIGTATT_OP_CONV2D:
+        return conv_op(p, k, conv2d_fused_or_not);
     case AIGTATT_OP_CONV2D_BWD_DATA:
-        return conv_bwd_data(p, k);
+        return conv_op(p, k, conv_bwd_data);
     case AIGTATT_OP_CONV2D_BWD_WEIGHT:
-        return conv_bwd_weight(p, k);
+        return conv_op(p, k, conv_bwd_weight);
     case AIGTATT_OP_BATCH_NORM:
         return batch_norm(p, k);
     case AIGTATT_OP_BATCH_NORM_BWD:
