@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "augment/chain.h"
 #include "compute/nn_core.h"
 #include "config/cfg.h"
 #include "config/params.h"
@@ -57,7 +58,7 @@ static const aigtatt_component_desc *h_find_component(aigtatt_kind kind, const c
     return &c->desc;
 }
 
-static int h_params_parse(const aigtatt_cfg *map, const aigtatt_component_desc *comp, aigtatt_params **out)
+int aigtatt_host_params_parse(const aigtatt_cfg *map, const aigtatt_component_desc *comp, aigtatt_params **out)
 {
     const char *base = NULL;
     char *dir = NULL;
@@ -142,7 +143,7 @@ static const aigtatt_host host_table = {
     .param_string = aigtatt_params_string,
     .param_cfg = aigtatt_params_cfg,
     .param_is_set = aigtatt_params_is_set,
-    .params_parse = h_params_parse,
+    .params_parse = aigtatt_host_params_parse,
     .params_free = aigtatt_params_free,
 
     .find_component = h_find_component,
@@ -209,6 +210,12 @@ static const aigtatt_host host_table = {
     .progress_note = aigtatt_progress_note,
     .link_file = aigtatt_link_or_copy,
     .image_new_uninit = aigtatt_image_new_uninit,
+
+    .augment_chain_parse = aigtatt_augment_chain_parse,
+    .augment_chain_len = aigtatt_augment_chain_len,
+    .augment_chain_apply = aigtatt_augment_chain_apply,
+    .augment_chain_free = aigtatt_augment_chain_free,
+    .augment_chain_uses = aigtatt_augment_chain_uses,
 };
 
 const aigtatt_host *aigtatt_host_get(void) { return &host_table; }

@@ -4,41 +4,9 @@
 
 #include "ao.h"
 
-/* One entry of the `ops:` list, validated against its op's declaration. */
-typedef struct ao_step {
-    char name[96];                        /* as written: "rotate" */
-    const aigtatt_augment_op_vtable *vt;  /* the op's vtable */
-    aigtatt_params *params;               /* owned (params_free) */
-    double p;                             /* probability of applying it */
-    aigtatt_param_desc *decls;            /* op's declarations + op and p */
-    aigtatt_component_desc desc;          /* the op, with decls */
-} ao_step;
-
-typedef struct ao_steps {
-    ao_step *v;
-    size_t n;
-} ao_steps;
-
-/* Parses the `ops` list of the node's parameters. Errors name the YAML
- * location (file:line:col) of the offending entry. */
-int ao_steps_parse(const aigtatt_params *node_params, ao_steps *out);
-void ao_steps_free(ao_steps *s);
-
-/* Applies the steps to `src` for one variation seeded by `seed`: each step
- * gets its own generator (seed, step index), so changing one op leaves the
- * others' samples alone. Appends ,"ops":[...] to `meta`. */
-typedef struct ao_text {
-    char *data;
-    size_t len, cap;
-    int failed;
-} ao_text;
-void ao_text_puts(ao_text *t, const char *s);
-void ao_text_printf(ao_text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void ao_text_json_str(ao_text *t, const char *s);
-void ao_text_free(ao_text *t);
-
-int ao_steps_apply(const ao_steps *s, int shuffle, uint64_t seed, const aigtatt_image *src, aigtatt_image **out,
-                   ao_text *meta);
+/* The `ops:` list is parsed, validated and applied by the host
+ * (host->augment_chain_*, core/augment/chain.c), the mechanism
+ * train.embedding's online `augment:` shares. */
 
 /* ---- files (ao_files.c) ---------------------------------------------------- */
 

@@ -6,6 +6,10 @@
  * made it, or on other identities: the same config and seed give the same
  * bytes. The sampled value of every op is kept in the record's meta.
  *
+ * The `ops:` list is the host's augmentation chain (host->augment_chain_*,
+ * core/augment/chain.c): parsing, validation, per-op seeding and the
+ * sampled-values JSON live there, shared with train.embedding's `augment:`.
+ *
  * Cache note: pipeline_uses() names every op to the core, which puts the
  * ops' versions into the node's cache key, so a new version of any op
  * (this plugin's or a third party's) reruns the pipeline. */
@@ -25,7 +29,7 @@ typedef struct ao_job {
     aigtatt_run *run;
     const aigtatt_set *set;
     const char *out_dir;
-    ao_steps steps;
+    aigtatt_augment_chain *chain;
     ao_source *src;
     size_t n_src;
     int64_t variations;
@@ -157,16 +161,23 @@ static int one_source(void *ctx, size_t si)
         }
         uint64_t k = (uint64_t)s->ordinal * (uint64_t)j->variations + (uint64_t)v + 1;
         uint64_t seed = ao_host->seed_derive(j->seed, r->id, (uint64_t)v);
-        ao_text meta = {0};
-        ao_text_printf(&meta, "{\"k\":%llu,\"seed\":\"%llu\"", (unsigned long long)k, (unsigned long long)seed);
         aigtatt_image *out = NULL;
-        rc = ao_steps_apply(&j->steps, j->shuffle, seed, img, &out, &meta);
-        ao_text_puts(&meta, "}");
+        char *ops = NULL, *meta = NULL;
+        rc = ao_host->augment_chain_apply(j->chain, j->shuffle, seed, img, &out, &ops);
+        if (rc == AIGTATT_OK) {
+            int n = snprintf(NULL, 0, "{\"k\":%llu,\"seed\":\"%llu\",\"ops\":%s}", (unsigned long long)k,
+                             (unsigned long long)seed, ops);
+            meta = n > 0 ? malloc((size_t)n + 1) : NULL;
+            if (meta)
+                snprintf(meta, (size_t)n + 1, "{\"k\":%llu,\"seed\":\"%llu\",\"ops\":%s}", (unsigned long long)k,
+                         (unsigned long long)seed, ops);
+        }
+        ao_host->free_mem(ops);
         char rel[512], file[4096], id[512];
         snprintf(rel, sizeof rel, "%s/variation_%llu.%s", r->identity, (unsigned long long)k, j->jpg ? "jpg" : "png");
         snprintf(id, sizeof id, "%s/variation_%llu", r->identity, (unsigned long long)k);
         snprintf(file, sizeof file, "%s/%s", j->out_dir, rel);
-        if (rc == AIGTATT_OK && meta.failed) {
+        if (rc == AIGTATT_OK && !meta) {
             ao_host->set_error("out of memory");
             rc = AIGTATT_ERR_NOMEM;
         }
@@ -181,14 +192,14 @@ static int one_source(void *ctx, size_t si)
             rec.source = r->id;
             rec.split = r->split;
             rec.text = r->text;
-            rec.meta_json = meta.data;
+            rec.meta_json = meta;
             rc = ao_host->output_add(j->run, "images", &rec);
         } else if (rc != AIGTATT_ERR_CANCELLED) {
             char why[1024];
             snprintf(why, sizeof why, "%s", ao_host->last_error());
             ao_host->set_error("variation %llu of '%s': %s", (unsigned long long)k, r->id, why);
         }
-        ao_text_free(&meta);
+        free(meta);
         ao_host->image_free(out);
         ao_host->progress_add(j->progress, rc == AIGTATT_OK, rc != AIGTATT_OK);
     }
@@ -206,24 +217,15 @@ static int from_of(const aigtatt_params *p)
 
 static int pipeline_check(const aigtatt_params *p)
 {
-    ao_steps s;
-    int rc = ao_steps_parse(p, &s);
-    if (rc == AIGTATT_OK)
-        ao_steps_free(&s);
+    aigtatt_augment_chain *c = NULL;
+    int rc = ao_host->augment_chain_parse(p, "ops", &c);
+    ao_host->augment_chain_free(c);
     return rc;
 }
 
 static void pipeline_uses(const aigtatt_params *p, void (*add)(void *ctx, const char *component), void *ctx)
 {
-    const aigtatt_cfg *list = ao_host->param_cfg(p, "ops");
-    for (size_t i = 0; i < ao_host->cfg_len(list); i++) {
-        const char *op = ao_host->cfg_scalar(ao_host->cfg_get(ao_host->cfg_at(list, i), "op"));
-        if (!op || !*op)
-            continue;
-        char full[128];
-        snprintf(full, sizeof full, strchr(op, '.') ? "%s" : "augment.%s", op);
-        add(ctx, full);
-    }
+    ao_host->augment_chain_uses(p, "ops", add, ctx);
 }
 
 static int pipeline_run(aigtatt_run *run)
@@ -238,7 +240,7 @@ static int pipeline_run(aigtatt_run *run)
     j.seed = ao_host->run_seed(run);
     j.out_dir = ao_host->run_output_dir(run, "images");
     aigtatt_set *set = NULL;
-    int rc = ao_steps_parse(p, &j.steps);
+    int rc = ao_host->augment_chain_parse(p, "ops", &j.chain);
     if (rc)
         return rc;
     if ((rc = ao_host->set_open(run, "images", &set)))
@@ -259,11 +261,12 @@ static int pipeline_run(aigtatt_run *run)
     ao_host->progress_end(j.progress);
     if (rc == AIGTATT_OK)
         ao_host->log(AIGTATT_LOG_INFO, "%lld variations of %zu images through %zu ops",
-                     (long long)(j.variations * (int64_t)j.n_src), j.n_src, j.steps.n);
+                     (long long)(j.variations * (int64_t)j.n_src), j.n_src,
+                     ao_host->augment_chain_len(j.chain));
 out:
     free(j.src);
     ao_host->set_close(set);
-    ao_steps_free(&j.steps);
+    ao_host->augment_chain_free(j.chain);
     return rc;
 }
 

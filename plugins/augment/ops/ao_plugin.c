@@ -6,8 +6,9 @@ const aigtatt_host *ao_host;
 
 static int ao_init(const aigtatt_host *host)
 {
-    /* needs link_file and image_new_uninit, the newest host functions used */
-    if (host->struct_size < offsetof(aigtatt_host, image_new_uninit) + sizeof host->image_new_uninit)
+    /* needs link_file, image_new_uninit and the augment_chain_* functions;
+     * augment_chain_uses is the newest host function used */
+    if (host->struct_size < offsetof(aigtatt_host, augment_chain_uses) + sizeof host->augment_chain_uses)
         return AIGTATT_ERR_INVALID;
     ao_host = host;
     return AIGTATT_OK;

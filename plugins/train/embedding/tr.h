@@ -3,11 +3,15 @@
 #define TR_H
 
 #include <aigtatt/aigtatt.h>
+#include <aigtatt/augment.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #define TR_VERSION "1.0.0"
+/* train.embedding's own version (its cache key): 1.1 added `augment:` and
+ * `augment_shuffle`. */
+#define TR_TRAIN_VERSION "1.1.0"
 
 extern const aigtatt_host *tr_host;
 #define H tr_host
@@ -33,11 +37,20 @@ typedef struct tr_items {
 int tr_items_collect(const aigtatt_set *set, const char *splits, const char *roles, tr_items *out);
 void tr_items_free(tr_items *it);
 
+/* Online augmentation: the host's op chain (train.embedding's `augment:`),
+ * borrowed, and whether its order is shuffled per image. */
+typedef struct tr_augment {
+    const aigtatt_augment_chain *chain;
+    int shuffle;
+} tr_augment;
+
 /* Loads an image and writes it as normalised CHW floats (ImageNet mean
  * and std) at h x w, resized with an antialiased bilinear (triangle)
  * filter as torchvision's Resize((h, w), antialias=True); `flip` mirrors
- * it horizontally. */
-int tr_load_chw(const char *path, int64_t h, int64_t w, int flip, float *out);
+ * it horizontally. With `aug` (may be NULL) the decoded RGB image first
+ * goes through aug->chain seeded by `aug_seed`, before the resize. */
+int tr_load_chw(const char *path, int64_t h, int64_t w, int flip, const tr_augment *aug, uint64_t aug_seed,
+                float *out);
 
 /* Batches prepared ahead of compute by a loader thread. */
 typedef struct tr_loader tr_loader;
@@ -50,9 +63,12 @@ typedef struct tr_batch {
 
 /* Starts a loader over `order` (n_order item indices, copied), in batches
  * of `batch` (the last one padded by repetition unless drop_last).
- * flip_p: probability of a horizontal flip per image (seeded). */
+ * flip_p: probability of a horizontal flip per image; `aug` (copied; its
+ * chain borrowed until tr_loader_stop; NULL: none): the op chain applied to
+ * every image. Both are seeded per (seed, position in `order`), so a batch
+ * depends only on the seed, never on timing or the thread. */
 int tr_loader_start(const tr_items *it, const size_t *order, size_t n_order, int64_t batch, int drop_last,
-                    int64_t h, int64_t w, double flip_p, uint64_t seed, tr_loader **out);
+                    int64_t h, int64_t w, double flip_p, const tr_augment *aug, uint64_t seed, tr_loader **out);
 /* The next batch (borrowed until the next call), or NULL at the end; a
  * load failure returns NULL with *rc set and the error text. */
 const tr_batch *tr_loader_next(tr_loader *l, int *rc);

@@ -150,7 +150,8 @@ static void taps_free(taps *t)
 
 static const float mean[3] = {0.485f, 0.456f, 0.406f}, stdv[3] = {0.229f, 0.224f, 0.225f};
 
-int tr_load_chw(const char *path, int64_t h, int64_t w, int flip, float *out)
+int tr_load_chw(const char *path, int64_t h, int64_t w, int flip, const tr_augment *aug, uint64_t aug_seed,
+                float *out)
 {
     aigtatt_image_load_opts o = {.struct_size = sizeof o, .channels = 3, .min_width = (int32_t)w,
                                  .min_height = (int32_t)h};
@@ -158,6 +159,26 @@ int tr_load_chw(const char *path, int64_t h, int64_t w, int flip, float *out)
     int rc = H->image_load(path, &o, &img);
     if (rc)
         return rc;
+    if (aug && aug->chain) {
+        /* on the decoded image (DCT-scaled JPEGs are still at least h x w),
+         * so geometric ops resample full detail and the resize below
+         * antialiases what they made */
+        aigtatt_image *a = NULL;
+        rc = H->augment_chain_apply(aug->chain, aug->shuffle, aug_seed, img, &a, NULL);
+        H->image_free(img);
+        if (rc) {
+            char why[1024];
+            snprintf(why, sizeof why, "%s", H->last_error());
+            H->set_error("%s: online augmentation: %s", path, why);
+            return rc;
+        }
+        img = a;
+        if (img->channels != 3) {
+            H->set_error("%s: online augmentation returned %d channels, not RGB", path, (int)img->channels);
+            H->image_free(img);
+            return AIGTATT_ERR;
+        }
+    }
     int iw = img->width, ih = img->height;
     if (iw / (double)w > 30 || ih / (double)h > 30) {
         /* the triangle filter's taps are bounded; the host decodes JPEGs
@@ -223,6 +244,7 @@ struct tr_loader {
     int64_t batch, h, w;
     size_t n_batches;
     double flip_p;
+    tr_augment aug;
     uint64_t seed;
     tr_batch slot[TR_SLOTS];
     int filled[TR_SLOTS];
@@ -260,7 +282,9 @@ static int fill(tr_loader *l, size_t b, tr_batch *s, char *err, size_t errsz)
             flip = r && H->rng_uniform(r) < l->flip_p;
             H->rng_free(r);
         }
-        int rc = tr_load_chw(l->it->v[idx].path, l->h, l->w, flip, s->image + (size_t)i * per);
+        uint64_t aug_seed = l->aug.chain ? H->seed_derive(l->seed, "ops", (uint64_t)pos) : 0;
+        int rc = tr_load_chw(l->it->v[idx].path, l->h, l->w, flip, l->aug.chain ? &l->aug : NULL, aug_seed,
+                             s->image + (size_t)i * per);
         if (rc) {
             snprintf(err, errsz, "%s", H->last_error());
             return rc;
@@ -296,7 +320,7 @@ static void *loader_main(void *arg)
 }
 
 int tr_loader_start(const tr_items *it, const size_t *order, size_t n_order, int64_t batch, int drop_last,
-                    int64_t h, int64_t w, double flip_p, uint64_t seed, tr_loader **out)
+                    int64_t h, int64_t w, double flip_p, const tr_augment *aug, uint64_t seed, tr_loader **out)
 {
     *out = NULL;
     tr_loader *l = calloc(1, sizeof *l);
@@ -308,6 +332,8 @@ int tr_loader_start(const tr_items *it, const size_t *order, size_t n_order, int
     l->h = h;
     l->w = w;
     l->flip_p = flip_p;
+    if (aug)
+        l->aug = *aug;
     l->seed = seed;
     l->n_batches = drop_last ? n_order / (size_t)batch : (n_order + (size_t)batch - 1) / (size_t)batch;
     l->order = malloc((n_order ? n_order : 1) * sizeof *l->order);
@@ -425,7 +451,7 @@ int tr_embed_items(aigtatt_model *m, const tr_items *it, const size_t *order, si
         return AIGTATT_ERR_NOMEM;
     }
     tr_loader *l = NULL;
-    int rc = tr_loader_start(it, order, n, batch, 0, h, w, 0, 0, &l);
+    int rc = tr_loader_start(it, order, n, batch, 0, h, w, 0, NULL, 0, &l);
     if (rc) {
         free(out);
         return rc;

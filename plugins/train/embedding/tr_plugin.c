@@ -25,6 +25,13 @@ static const aigtatt_param_desc train_params[] = {
                          "and normalised with ImageNet mean and std."},
     {.name = "flip", .type = AIGTATT_PARAM_FLOAT, .default_value = "0", .has_min = 1, .min = 0, .has_max = 1,
      .max = 1, .doc = "Online augmentation: probability of a horizontal flip per training image (seeded)."},
+    {.name = "augment", .type = AIGTATT_PARAM_LIST, .item_type = AIGTATT_PARAM_MAP, .default_value = "[]",
+     .doc = "Online augmentation: ops applied to every training image as it is loaded, each epoch anew, "
+            "before the resize; the same entries as augment.pipeline's `ops` ({op: NAME, p: PROBABILITY, "
+            "...the op's parameters}, e.g. [{op: rotate, p: 0.5, max_deg: 10}, {op: brightness, p: 0.5}]). "
+            "Seeded by (node seed, epoch, position in the epoch), so runs repeat exactly. [] = none."},
+    {.name = "augment_shuffle", .type = AIGTATT_PARAM_BOOL, .default_value = "false",
+     .doc = "Apply the `augment` ops in a random order per image instead of the listed order."},
     {.name = "train_splits", .type = AIGTATT_PARAM_STRING, .default_value = "train",
      .doc = "Splits to train on, '|'-separated, or 'all' (records without a split count only for 'all')."},
     {.name = "val_splits", .type = AIGTATT_PARAM_STRING, .default_value = "val",
@@ -72,10 +79,11 @@ static const aigtatt_component_desc train_desc = {
     .struct_size = sizeof(aigtatt_component_desc),
     .kind = AIGTATT_KIND_TRAINER,
     .name = "train.embedding",
-    .version = TR_VERSION,
+    .version = TR_TRAIN_VERSION,
     .summary = "Trains an embedding network (backbone + margin loss) on identity-labelled images",
     .doc = "Every image of a training identity is a sample of its class (the seed study's ArcFace recipe). A "
-           "loader thread decodes, resizes, normalises and batches the next batch while the backend computes. "
+           "loader thread decodes, optionally augments (`augment`, `flip`), resizes, normalises and batches the "
+           "next batch while the backend computes. "
            "Each epoch's weights are written atomically to <workdir>/state/train/<node>/last.safetensors (and "
            "best.safetensors when the validation EER improves), so a stopped run keeps its last good checkpoint; "
            "a NaN or infinite loss stops training and names it.",
@@ -136,7 +144,8 @@ static const aigtatt_component_desc *const tr_components[] = {&train_desc, &embe
 
 static int tr_init(const aigtatt_host *host)
 {
-    if (host->struct_size < offsetof(aigtatt_host, link_file) + sizeof host->link_file)
+    /* augment_chain_uses is the newest host function used */
+    if (host->struct_size < offsetof(aigtatt_host, augment_chain_uses) + sizeof host->augment_chain_uses)
         return AIGTATT_ERR_INVALID;
     tr_host = host;
     return AIGTATT_OK;

@@ -32,6 +32,16 @@ static void spec_of(const aigtatt_params *p, aigtatt_model_spec *s, int training
     s->height = s->width = H->param_int(p, "image_size");
 }
 
+/* The `augment:` chain, or NULL (AIGTATT_OK) when the list is empty: no
+ * online augmentation. Errors name file:line:col and the op. */
+static int augment_parse(const aigtatt_params *p, aigtatt_augment_chain **out)
+{
+    *out = NULL;
+    if (H->cfg_len(H->param_cfg(p, "augment")) == 0)
+        return AIGTATT_OK;
+    return H->augment_chain_parse(p, "augment", out);
+}
+
 int tr_train_check(const aigtatt_params *p)
 {
     aigtatt_model_spec s;
@@ -40,7 +50,10 @@ int tr_train_check(const aigtatt_params *p)
         H->set_error("train.embedding needs a loss and an optimizer ({use: loss.arcface}, {use: optim.sgd})");
         return AIGTATT_ERR_INVALID;
     }
-    return H->model->check(&s);
+    aigtatt_augment_chain *c = NULL;
+    int rc = augment_parse(p, &c);
+    H->augment_chain_free(c);
+    return rc ? rc : H->model->check(&s);
 }
 
 /* The building blocks' versions belong in the cache key: a new backbone or
@@ -51,6 +64,7 @@ void tr_train_uses(const aigtatt_params *p, void (*add)(void *ctx, const char *c
     tr_block_use(p, "loss", add, ctx);
     tr_block_use(p, "optimizer", add, ctx);
     tr_block_use(p, "backend", add, ctx);
+    H->augment_chain_uses(p, "augment", add, ctx);
 }
 
 static void shuffle(size_t *v, size_t n, uint64_t seed)
@@ -92,6 +106,8 @@ int tr_train_run(aigtatt_run *run)
     const int64_t epochs = H->param_int(p, "epochs"), batch = H->param_int(p, "batch"),
                   size = H->param_int(p, "image_size"), val_every = H->param_int(p, "val_every");
     const double flip = H->param_float(p, "flip");
+    aigtatt_augment_chain *chain = NULL;
+    tr_augment aug = {.chain = NULL, .shuffle = H->param_bool(p, "augment_shuffle")};
     const uint64_t seed = H->run_seed(run);
     const char *out_dir = H->run_output_dir(run, "model");
     aigtatt_set *set = NULL;
@@ -103,9 +119,12 @@ int tr_train_run(aigtatt_run *run)
     epoch_row *rows = NULL;
     aigtatt_progress *prog = NULL;
     char state[4096] = "", last_path[4200] = "", best_path[4200] = "";
-    int rc = H->set_open(run, "images", &set);
+    int rc = augment_parse(p, &chain);
     if (rc)
         return rc;
+    aug.chain = chain;
+    if ((rc = H->set_open(run, "images", &set)))
+        goto done;
     if ((rc = tr_items_collect(set, H->param_string(p, "train_splits"), H->param_string(p, "roles"), &train)) ||
         (rc = tr_items_collect(set, H->param_string(p, "val_splits"), H->param_string(p, "roles"), &val)))
         goto done;
@@ -141,6 +160,9 @@ int tr_train_run(aigtatt_run *run)
     H->log(AIGTATT_LOG_INFO, "%zu training images of %zu identities, %zu validation images of %zu; %lld "
                              "parameters, K = %lld; compiled in %.1f s", train.n, train.n_ids, val.n, val.n_ids,
            (long long)H->model->param_count(m), (long long)k, now_s() - t0);
+    if (aug.chain)
+        H->log(AIGTATT_LOG_INFO, "online augmentation: %zu ops%s, drawn anew for every image in every epoch",
+               H->augment_chain_len(aug.chain), aug.shuffle ? " in shuffled order" : "");
     if (validate) {
         aigtatt_model_spec es;
         spec_of(p, &es, 0);
@@ -183,7 +205,7 @@ int tr_train_run(aigtatt_run *run)
             order[i] = i;
         shuffle(order, train.n, H->seed_derive(seed, "shuffle", (uint64_t)e));
         tr_loader *l = NULL;
-        if ((rc = tr_loader_start(&train, order, train.n, batch, 1, size, size, flip,
+        if ((rc = tr_loader_start(&train, order, train.n, batch, 1, size, size, flip, aug.chain ? &aug : NULL,
                                   H->seed_derive(seed, "augment", (uint64_t)e), &l)))
             goto done;
         double te = now_s(), sum = 0, lr = 0;
@@ -320,5 +342,6 @@ done:
     tr_items_free(&train);
     tr_items_free(&val);
     H->set_close(set);
+    H->augment_chain_free(chain);
     return rc;
 }

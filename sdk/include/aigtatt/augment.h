@@ -2,11 +2,15 @@
  * pipeline (components of kind AIGTATT_KIND_AUGMENT_OP).
  *
  * An op is one image transform with declared parameter ranges, e.g.
- * "augment.rotate" with `max_deg`. A pipeline node (augment.pipeline) finds
- * ops with aigtatt_host.find_component(AIGTATT_KIND_AUGMENT_OP, name),
- * validates each list entry of its YAML against the op's declared
- * parameters with aigtatt_host.params_parse(), and calls apply() once per
- * variation with a generator seeded for that variation. Ops come from any
+ * "augment.rotate" with `max_deg`. Nodes do not call ops one by one: they
+ * hand a YAML list of {op: NAME, p: PROB, ...} entries to
+ * aigtatt_host.augment_chain_parse(), which finds each op among the loaded
+ * components of kind AIGTATT_KIND_AUGMENT_OP, validates the entry against
+ * the op's declared parameters and check(), and returns an
+ * aigtatt_augment_chain; aigtatt_host.augment_chain_apply() then calls the
+ * ops' apply() with generators seeded for one image. augment.pipeline
+ * (`ops:`, variations written to disk) and train.embedding (`augment:`,
+ * online in its loader thread) both work this way. Ops come from any
  * plugin; the descriptor's `vtable` points to an aigtatt_augment_op_vtable.
  *
  * Include this header after aigtatt.h. */
@@ -19,6 +23,12 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/** A parsed, validated list of augmentation ops (opaque). Made by
+ *  aigtatt_host.augment_chain_parse(), owned by the caller until
+ *  aigtatt_host.augment_chain_free(); immutable once made, so several
+ *  threads may apply it at once. */
+typedef struct aigtatt_augment_chain aigtatt_augment_chain;
 
 /** The vtable of an AIGTATT_KIND_AUGMENT_OP component. Fields are only ever
  *  appended; callers check `struct_size` before using a field. */

@@ -44,6 +44,7 @@ typedef struct aigtatt_set aigtatt_set;
 typedef struct aigtatt_rng aigtatt_rng;
 /** A progress counter shown as a bar on a terminal, as log lines otherwise. */
 typedef struct aigtatt_progress aigtatt_progress;
+struct aigtatt_augment_chain; /* augment.h: aigtatt_augment_chain */
 
 /** Shapes of a config tree node. */
 typedef enum aigtatt_cfg_type {
@@ -332,6 +333,48 @@ typedef struct aigtatt_host {
      *  writes every byte of the image (saves zeroing a buffer it is about
      *  to overwrite). Release with image_free(). */
     aigtatt_image *(*image_new_uninit)(int32_t width, int32_t height, int32_t channels);
+
+    /* ---- augmentation chains (the handle is declared in augment.h) -- */
+
+    /** Reads the LIST parameter `list_param` of `node_params` (borrowed) as a
+     *  chain of augmentation ops: entries {op: NAME, p: PROB, ...the op's own
+     *  parameters}, NAME being the part after 'augment.' (rotate) or a full
+     *  component name of kind AIGTATT_KIND_AUGMENT_OP, p in [0, 1] (default
+     *  1). Each entry is validated against its op's declared parameters and
+     *  its check(); errors name the YAML file:line:col and the op, and an
+     *  unknown NAME gets the nearest loaded op suggested. An empty list is
+     *  refused (a node for which empty means "no augmentation" tests
+     *  cfg_len() first); at most 256 entries. On success *out is a new chain
+     *  owned by the caller (augment_chain_free()) that borrows nothing from
+     *  `node_params`; on failure *out is NULL. Both pointers must be
+     *  non-NULL. */
+    int (*augment_chain_parse)(const aigtatt_params *node_params, const char *list_param,
+                               struct aigtatt_augment_chain **out);
+    /** Number of ops in a chain; 0 for NULL. */
+    size_t (*augment_chain_len)(const struct aigtatt_augment_chain *chain);
+    /** Runs `chain` once on `in` (borrowed, never modified; usually RGB): each
+     *  op runs with its probability p from its own generator
+     *  seed_derive(seed, NAME as written, list index), so the result depends
+     *  only on (chain, shuffle, seed, in) and one op's change leaves the
+     *  others' draws alone. `shuffle` non-zero: the ops run in an order
+     *  drawn from `seed` instead of the listed one. *out is always a new
+     *  image (a copy when no op ran), owned by the caller (image_free()).
+     *  `sampled_json` may be NULL; otherwise *sampled_json receives a
+     *  NUL-terminated JSON array, one object per op in the order run:
+     *  {"op":NAME,"applied":BOOL[,"params":{...the values it sampled}]},
+     *  released with free_mem(). Safe to call from several threads at once
+     *  on the same chain. Returns AIGTATT_OK, or a status with an error
+     *  naming the op that failed; *out and *sampled_json are then NULL. */
+    int (*augment_chain_apply)(const struct aigtatt_augment_chain *chain, int shuffle, uint64_t seed,
+                               const aigtatt_image *in, aigtatt_image **out, char **sampled_json);
+    /** Releases a chain from augment_chain_parse(); NULL is a no-op. */
+    void (*augment_chain_free)(struct aigtatt_augment_chain *chain);
+    /** Calls add(ctx, full component name) for every op named in the LIST
+     *  parameter `list_param` of `node_params`, in list order, skipping
+     *  entries without an op; for a node's uses(), so that the ops'
+     *  versions are part of its cache key. Never fails. */
+    void (*augment_chain_uses)(const aigtatt_params *node_params, const char *list_param,
+                               void (*add)(void *ctx, const char *component), void *ctx);
 } aigtatt_host;
 
 #ifdef __cplusplus
