@@ -92,6 +92,9 @@ static void teardown(void)
 #define W_ 32
 #define BATCH 3
 
+/* loader threads per batch (loader_threads) */
+static int workers = 1;
+
 /* Every batch of one epoch over the items (order 6, 5, ..., 0), as the
  * training loop gets them: images and labels concatenated. */
 static float *epoch_of(const aigtatt_augment_chain *ch, int shuffle, double flip, uint64_t seed, size_t *n_floats)
@@ -101,7 +104,7 @@ static float *epoch_of(const aigtatt_augment_chain *ch, int shuffle, double flip
         order[i] = items.n - 1 - i;
     tr_augment aug = {.chain = ch, .shuffle = shuffle};
     tr_loader *l = NULL;
-    cr_assert_eq(tr_loader_start(&items, order, items.n, BATCH, 0, H_, W_, flip, ch ? &aug : NULL, seed, &l),
+    cr_assert_eq(tr_loader_start(&items, order, items.n, BATCH, 0, H_, W_, flip, ch ? &aug : NULL, seed, workers, &l),
                  AIGTATT_OK);
     size_t per = (size_t)BATCH * 3 * H_ * W_, nb = (items.n + BATCH - 1) / BATCH;
     float *all = calloc(nb * per, sizeof *all);
@@ -162,6 +165,30 @@ Test(online_augment, loader_batches_repeat_per_seed_and_change_with_seed_and_cha
     free(s);
     free(s2);
     free(f);
+    tr_host->augment_chain_free(ch);
+}
+
+/* loader_threads only changes who loads an image: 1, 2 and 3 threads give
+ * the same bytes, with the chain, the flip and a padded last batch (7
+ * images in batches of 3). */
+Test(online_augment, loader_threads_give_identical_batches, .init = setup, .fini = teardown)
+{
+    aigtatt_augment_chain *ch = chain_of(ops_yaml);
+    size_t n1 = 0, n2 = 0, n3 = 0;
+    workers = 1;
+    float *a = epoch_of(ch, 0, 0.5, 77, &n1);
+    workers = 2;
+    float *b = epoch_of(ch, 0, 0.5, 77, &n2);
+    workers = 3;
+    float *c = epoch_of(ch, 0, 0.5, 77, &n3);
+    workers = 1;
+    cr_assert_eq(n1, n2);
+    cr_assert_eq(n1, n3);
+    cr_expect_eq(memcmp(a, b, n1 * sizeof *a), 0, "2 loader threads changed the batches");
+    cr_expect_eq(memcmp(a, c, n1 * sizeof *a), 0, "3 loader threads changed the batches");
+    free(a);
+    free(b);
+    free(c);
     tr_host->augment_chain_free(ch);
 }
 

@@ -12,6 +12,8 @@
 /* train.embedding's own version (its cache key): 1.1 added `augment:` and
  * `augment_shuffle`. */
 #define TR_TRAIN_VERSION "1.1.0"
+/* embed.images: 1.1.0 added loader_threads. */
+#define TR_EMBED_VERSION "1.1.0"
 
 extern const aigtatt_host *tr_host;
 #define H tr_host
@@ -66,9 +68,12 @@ typedef struct tr_batch {
  * flip_p: probability of a horizontal flip per image; `aug` (copied; its
  * chain borrowed until tr_loader_stop; NULL: none): the op chain applied to
  * every image. Both are seeded per (seed, position in `order`), so a batch
- * depends only on the seed, never on timing or the thread. */
+ * depends only on the seed, never on timing or the thread. `workers`
+ * threads (1..64; the loader thread is one of them) load the images of a
+ * batch in parallel. */
 int tr_loader_start(const tr_items *it, const size_t *order, size_t n_order, int64_t batch, int drop_last,
-                    int64_t h, int64_t w, double flip_p, const tr_augment *aug, uint64_t seed, tr_loader **out);
+                    int64_t h, int64_t w, double flip_p, const tr_augment *aug, uint64_t seed, int workers,
+                    tr_loader **out);
 /* The next batch (borrowed until the next call), or NULL at the end; a
  * load failure returns NULL with *rc set and the error text. */
 const tr_batch *tr_loader_next(tr_loader *l, int *rc);
@@ -83,10 +88,10 @@ void tr_block_use(const aigtatt_params *p, const char *name, void (*add)(void *c
                   void *ctx);
 
 /* Embeds items[order[0..n)] with `m` (built for inference) into emb
- * (n x K rows), batch by batch through a loader; counts them on `prog`
- * (may be NULL). */
+ * (n x K rows), batch by batch through a loader of `workers` threads;
+ * counts them on `prog` (may be NULL). */
 int tr_embed_items(aigtatt_model *m, const tr_items *it, const size_t *order, size_t n, int64_t batch, float *emb,
-                   aigtatt_progress *prog);
+                   aigtatt_progress *prog, int workers);
 
 /* Verification EER of L2-normalised embeddings (n x k, row-major) with
  * labels: every same-label pair genuine, every other pair impostor; the

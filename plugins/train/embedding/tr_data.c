@@ -237,6 +237,7 @@ int tr_load_chw(const char *path, int64_t h, int64_t w, int flip, const tr_augme
 /* ---- the loader thread ------------------------------------------------ */
 
 #define TR_SLOTS 2
+#define TR_MAX_WORKERS 64
 
 struct tr_loader {
     const tr_items *it;
@@ -244,6 +245,7 @@ struct tr_loader {
     int64_t batch, h, w;
     size_t n_batches;
     double flip_p;
+    int workers; /* threads that load one batch (the loader thread among them) */
     tr_augment aug;
     uint64_t seed;
     tr_batch slot[TR_SLOTS];
@@ -258,6 +260,56 @@ struct tr_loader {
     int started;
 };
 
+/* One image of a batch, at dataset position pos: decoded, augmented,
+ * resized and normalised into dst. The flip and the chain are seeded by
+ * the position alone, so which worker loads it does not matter. */
+static int load_one(tr_loader *l, size_t pos, size_t idx, float *dst)
+{
+    int flip = 0;
+    if (l->flip_p > 0) {
+        aigtatt_rng *r = H->rng_new(H->seed_derive(l->seed, "flip", (uint64_t)pos));
+        flip = r && H->rng_uniform(r) < l->flip_p;
+        H->rng_free(r);
+    }
+    uint64_t aug_seed = l->aug.chain ? H->seed_derive(l->seed, "ops", (uint64_t)pos) : 0;
+    return tr_load_chw(l->it->v[idx].path, l->h, l->w, flip, l->aug.chain ? &l->aug : NULL, aug_seed, dst);
+}
+
+/* The images i = t, t + nt, ... of batch b (padding repeats are copied
+ * after all workers are done). */
+typedef struct fill_job {
+    tr_loader *l;
+    tr_batch *s;
+    size_t start;
+    int t, nt;
+    int rc;
+    int64_t bad; /* the failing image's place in the batch */
+    char err[1024];
+} fill_job;
+
+static void *fill_worker(void *arg)
+{
+    fill_job *j = arg;
+    tr_loader *l = j->l;
+    size_t per = (size_t)3 * (size_t)l->h * (size_t)l->w;
+    for (int64_t i = j->t; i < l->batch; i += j->nt) {
+        size_t pos = j->start + (size_t)i;
+        if (pos >= l->n_order && i > 0)
+            continue;
+        if (pos >= l->n_order)
+            pos = l->n_order - 1;
+        int rc = load_one(l, pos, j->s->index[i], j->s->image + (size_t)i * per);
+        if (rc) {
+            j->rc = rc;
+            j->bad = i;
+            /* the error text is per thread: copy it here */
+            snprintf(j->err, sizeof j->err, "%s", H->last_error());
+            break;
+        }
+    }
+    return NULL;
+}
+
 static int fill(tr_loader *l, size_t b, tr_batch *s, char *err, size_t errsz)
 {
     size_t start = b * (size_t)l->batch;
@@ -268,28 +320,39 @@ static int fill(tr_loader *l, size_t b, tr_batch *s, char *err, size_t errsz)
         int real = pos < l->n_order;
         if (!real)
             pos = l->n_order - 1; /* pad the last batch by repeating its last image */
-        size_t idx = l->order[pos];
         s->count += real;
-        s->index[i] = idx;
-        s->labels[i] = l->it->v[idx].label;
-        if (i > 0 && !real) {
-            memcpy(s->image + (size_t)i * per, s->image + (size_t)(i - 1) * per, per * sizeof(float));
-            continue;
-        }
-        int flip = 0;
-        if (l->flip_p > 0) {
-            aigtatt_rng *r = H->rng_new(H->seed_derive(l->seed, "flip", (uint64_t)pos));
-            flip = r && H->rng_uniform(r) < l->flip_p;
-            H->rng_free(r);
-        }
-        uint64_t aug_seed = l->aug.chain ? H->seed_derive(l->seed, "ops", (uint64_t)pos) : 0;
-        int rc = tr_load_chw(l->it->v[idx].path, l->h, l->w, flip, l->aug.chain ? &l->aug : NULL, aug_seed,
-                             s->image + (size_t)i * per);
-        if (rc) {
-            snprintf(err, errsz, "%s", H->last_error());
-            return rc;
-        }
+        s->index[i] = l->order[pos];
+        s->labels[i] = l->it->v[s->index[i]].label;
     }
+    int nt = l->workers < 1 ? 1 : l->workers;
+    if (nt > l->batch)
+        nt = (int)l->batch;
+    fill_job jobs[TR_MAX_WORKERS];
+    pthread_t th[TR_MAX_WORKERS];
+    int started[TR_MAX_WORKERS] = {0};
+    for (int t = 0; t < nt; t++)
+        jobs[t] = (fill_job){.l = l, .s = s, .start = start, .t = t, .nt = nt, .rc = AIGTATT_OK, .bad = -1};
+    for (int t = 1; t < nt; t++)
+        started[t] = pthread_create(&th[t], NULL, fill_worker, &jobs[t]) == 0;
+    fill_worker(&jobs[0]);
+    for (int t = 1; t < nt; t++) {
+        if (started[t])
+            pthread_join(th[t], NULL);
+        else /* no thread: do its share here */
+            fill_worker(&jobs[t]);
+    }
+    /* the first failing image in batch order, whichever worker met it */
+    const fill_job *f = NULL;
+    for (int t = 0; t < nt; t++)
+        if (jobs[t].rc && (!f || jobs[t].bad < f->bad))
+            f = &jobs[t];
+    if (f) {
+        snprintf(err, errsz, "%s", f->err);
+        return f->rc;
+    }
+    for (int64_t i = 1; i < l->batch; i++)
+        if (start + (size_t)i >= l->n_order)
+            memcpy(s->image + (size_t)i * per, s->image + (size_t)(i - 1) * per, per * sizeof(float));
     return AIGTATT_OK;
 }
 
@@ -320,7 +383,8 @@ static void *loader_main(void *arg)
 }
 
 int tr_loader_start(const tr_items *it, const size_t *order, size_t n_order, int64_t batch, int drop_last,
-                    int64_t h, int64_t w, double flip_p, const tr_augment *aug, uint64_t seed, tr_loader **out)
+                    int64_t h, int64_t w, double flip_p, const tr_augment *aug, uint64_t seed, int workers,
+                    tr_loader **out)
 {
     *out = NULL;
     tr_loader *l = calloc(1, sizeof *l);
@@ -332,6 +396,7 @@ int tr_loader_start(const tr_items *it, const size_t *order, size_t n_order, int
     l->h = h;
     l->w = w;
     l->flip_p = flip_p;
+    l->workers = workers < 1 ? 1 : workers > TR_MAX_WORKERS ? TR_MAX_WORKERS : workers;
     if (aug)
         l->aug = *aug;
     l->seed = seed;
@@ -441,7 +506,7 @@ void tr_block_use(const aigtatt_params *p, const char *name, void (*add)(void *c
 }
 
 int tr_embed_items(aigtatt_model *m, const tr_items *it, const size_t *order, size_t n, int64_t batch, float *emb,
-                   aigtatt_progress *prog)
+                   aigtatt_progress *prog, int workers)
 {
     int64_t k = H->model->embedding_size(m), h = 0, w = 0;
     H->model->input_size(m, &h, &w);
@@ -451,7 +516,7 @@ int tr_embed_items(aigtatt_model *m, const tr_items *it, const size_t *order, si
         return AIGTATT_ERR_NOMEM;
     }
     tr_loader *l = NULL;
-    int rc = tr_loader_start(it, order, n, batch, 0, h, w, 0, NULL, 0, &l);
+    int rc = tr_loader_start(it, order, n, batch, 0, h, w, 0, NULL, 0, workers, &l);
     if (rc) {
         free(out);
         return rc;

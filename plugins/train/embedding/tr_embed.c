@@ -80,7 +80,7 @@ int tr_embed_run(aigtatt_run *run)
     for (size_t i = 0; i < it.n; i++)
         order[i] = i;
     aigtatt_progress *prog = H->progress_begin("embedding", it.n);
-    rc = tr_embed_items(m, &it, order, it.n, batch, emb, prog);
+    rc = tr_embed_items(m, &it, order, it.n, batch, emb, prog, (int)H->param_int(p, "loader_threads"));
     H->progress_end(prog);
     if (rc)
         goto done;

@@ -32,6 +32,10 @@ static const aigtatt_param_desc train_params[] = {
             "Seeded by (node seed, epoch, position in the epoch), so runs repeat exactly. [] = none."},
     {.name = "augment_shuffle", .type = AIGTATT_PARAM_BOOL, .default_value = "false",
      .doc = "Apply the `augment` ops in a random order per image instead of the listed order."},
+    {.name = "loader_threads", .type = AIGTATT_PARAM_INT, .default_value = "1", .has_min = 1, .min = 1, .has_max = 1,
+     .max = 64, .doc = "Threads that decode, augment, resize and normalise the images of a batch while the network computes "
+                       "the previous one (PyTorch's num_workers). More help with large images or online augmentation on machines with spare "
+                       "cores; results do not depend on it."},
     {.name = "train_splits", .type = AIGTATT_PARAM_STRING, .default_value = "train",
      .doc = "Splits to train on, '|'-separated, or 'all' (records without a split count only for 'all')."},
     {.name = "val_splits", .type = AIGTATT_PARAM_STRING, .default_value = "val",
@@ -99,6 +103,10 @@ static const aigtatt_param_desc embed_params[] = {
      .doc = "Image roles to embed, '|'-separated, or 'all'."},
     {.name = "batch", .type = AIGTATT_PARAM_INT, .default_value = "32", .has_min = 1, .min = 1, .has_max = 1,
      .max = 65536, .doc = "Images per forward pass."},
+    {.name = "loader_threads", .type = AIGTATT_PARAM_INT, .default_value = "1", .has_min = 1, .min = 1, .has_max = 1,
+     .max = 64, .doc = "Threads that decode, resize and normalise the images of a batch while the network computes "
+                       "the previous one (PyTorch's num_workers). More help with large images on machines with spare "
+                       "cores; results do not depend on it."},
     {.name = "backend", .type = AIGTATT_PARAM_MAP, .default_value = "{}",
      .doc = "Where the network runs: {use: backend.onednn, threads: 0}; {} = backend.onednn when built."},
     {.name = "weights", .type = AIGTATT_PARAM_PATH, .default_value = "~",
@@ -130,7 +138,7 @@ static const aigtatt_component_desc embed_desc = {
     .struct_size = sizeof(aigtatt_component_desc),
     .kind = AIGTATT_KIND_EMBEDDER,
     .name = "embed.images",
-    .version = TR_VERSION,
+    .version = TR_EMBED_VERSION,
     .summary = "Embeds an image set with a trained model (for eval.biometric)",
     .doc = "Rebuilds the network recorded in the checkpoint (backbone and input size), loads its weights "
            "strictly (a mismatch lists the missing, unexpected and misshaped tensors) and runs it in inference "

@@ -106,6 +106,7 @@ int tr_train_run(aigtatt_run *run)
     const int64_t epochs = H->param_int(p, "epochs"), batch = H->param_int(p, "batch"),
                   size = H->param_int(p, "image_size"), val_every = H->param_int(p, "val_every");
     const double flip = H->param_float(p, "flip");
+    const int workers = (int)H->param_int(p, "loader_threads");
     aigtatt_augment_chain *chain = NULL;
     tr_augment aug = {.chain = NULL, .shuffle = H->param_bool(p, "augment_shuffle")};
     const uint64_t seed = H->run_seed(run);
@@ -206,7 +207,7 @@ int tr_train_run(aigtatt_run *run)
         shuffle(order, train.n, H->seed_derive(seed, "shuffle", (uint64_t)e));
         tr_loader *l = NULL;
         if ((rc = tr_loader_start(&train, order, train.n, batch, 1, size, size, flip, aug.chain ? &aug : NULL,
-                                  H->seed_derive(seed, "augment", (uint64_t)e), &l)))
+                                  H->seed_derive(seed, "augment", (uint64_t)e), workers, &l)))
             goto done;
         double te = now_s(), sum = 0, lr = 0;
         int64_t step = 0;
@@ -279,7 +280,7 @@ int tr_train_run(aigtatt_run *run)
         }
         if (validate && ((e + 1) % val_every == 0 || e + 1 == epochs)) {
             if ((rc = H->model->state_copy(ev, m)) ||
-                (rc = tr_embed_items(ev, &val, vorder, val.n, batch, vemb, NULL)))
+                (rc = tr_embed_items(ev, &val, vorder, val.n, batch, vemb, NULL, workers)))
                 goto done;
             tr_eer_rank1(vemb, vlab, val.n, k, &row->eer, &row->rank1);
             if (row->eer < best_eer) {
