@@ -240,7 +240,10 @@ static void profile_report(od_prog *p)
     for (int i = 0; i < na; i++)
         fprintf(stderr, "  %-22s %4d steps %8.3f s/run %5.1f%%\n", a[i].what, a[i].n, a[i].t / p->runs,
                 100 * a[i].t / total);
-    for (int k = 0; k < 12; k++) {
+    /* AIGTATT_ONEDNN_PROFILE=N above 1 lists the N slowest steps */
+    const char *pe = getenv("AIGTATT_ONEDNN_PROFILE");
+    int top = pe && atoi(pe) > 1 ? atoi(pe) : 12;
+    for (int k = 0; k < top; k++) {
         size_t bi = 0;
         double bt = -1;
         for (size_t i = 0; i < p->ns; i++)
@@ -257,8 +260,19 @@ static void profile_report(od_prog *p)
             if (pd)
                 dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl);
         }
-        fprintf(stderr, "  slow step %zu (op %d %s, %s): %.4f s/run\n", bi, p->s[bi].op, p->s[bi].what,
-                impl ? impl : "", bt / p->runs);
+        const char *shape = "";
+        char sb[160] = "";
+        if (p->s[bi].prim && p->s[bi].nargs > 0) { /* the first argument's dims: enough to tell layers apart */
+            const dnnl_memory_desc_t *m = &p->t[p->s[bi].arg_t[0]].md;
+            size_t n = 0;
+            for (int d = 0; d < m->ndims && n + 24 < sizeof sb; d++)
+                n += (size_t)snprintf(sb + n, sizeof sb - n, "%s%lld", d ? "x" : " [", (long long)m->dims[d]);
+            if (n)
+                snprintf(sb + n, sizeof sb - n, "]");
+            shape = sb;
+        }
+        fprintf(stderr, "  slow step %zu (op %d %s, %s%s): %.4f s/run\n", bi, p->s[bi].op, p->s[bi].what,
+                impl ? impl : "", shape, bt / p->runs);
         p->prof[bi] = -p->prof[bi];
     }
 }
@@ -350,7 +364,7 @@ static int od_run(void *program)
     if (!p)
         return od_fail(AIGTATT_ERR_INVALID, "no program");
     omp_set_num_threads(p->dev->threads);
-    if (!p->prof && getenv("AIGTATT_ONEDNN_PROFILE") && getenv("AIGTATT_ONEDNN_PROFILE")[0] == '1')
+    if (!p->prof && getenv("AIGTATT_ONEDNN_PROFILE") && atoi(getenv("AIGTATT_ONEDNN_PROFILE")) > 0)
         p->prof = calloc(p->ns + 1, sizeof *p->prof);
     double t_step = p->prof ? now_s() : 0;
     for (size_t i = 0; i < p->ns; i++) {
