@@ -37,6 +37,16 @@ struct aigtatt_model {
     char *backbone_json; /* {"use": ..., params}: the checkpoint's aigtatt.backbone */
 };
 
+/* Names the component in the current error unless the message already
+ * starts with it (plugins often prefix their own messages). */
+static void prefix_component(const char *name)
+{
+    const char *e = aigtatt_last_error();
+    size_t n = strlen(name);
+    if (!(e && !strncmp(e, name, n) && e[n] == ':'))
+        aigtatt_error_prefix("%s", name);
+}
+
 static void block_free(block *b)
 {
     aigtatt_params_free(b->params);
@@ -118,7 +128,7 @@ static int block_parse(const aigtatt_cfg *cfg, aigtatt_kind kind, const char *wh
     if (rc == AIGTATT_OK && kind == AIGTATT_KIND_OPTIMIZER) {
         const aigtatt_optimizer_vtable *v = c->desc.vtable;
         if (v && v->check && (rc = v->check(out->params)) != AIGTATT_OK)
-            aigtatt_error_prefix("%s%s%s: ", at, *at ? ": " : "", name);
+            aigtatt_error_prefix("%s%s%s", at, *at ? ": " : "", name);
     }
     if (rc != AIGTATT_OK)
         block_free(out);
@@ -368,13 +378,13 @@ static int m_create(const aigtatt_model_spec *s, aigtatt_model **out)
 
     m->bev = m->be.comp->desc.vtable;
     if ((rc = m->bev->open(m->be.params, &m->device)) != AIGTATT_OK) {
-        aigtatt_error_prefix("%s: ", m->be.comp->desc.name);
+        prefix_component(m->be.comp->desc.name);
         m_free(m);
         return rc;
     }
     if ((rc = m->bev->compile(m->device, m->ir, &m->prog)) != AIGTATT_OK ||
         (rc = aigtatt_nn_init_program(m->low, spec.seed, m->bev, m->prog)) != AIGTATT_OK) {
-        aigtatt_error_prefix("%s: ", m->be.comp->desc.name);
+        prefix_component(m->be.comp->desc.name);
         m_free(m);
         return rc;
     }

@@ -10,8 +10,11 @@
 
 #include "ds_helpers.h"
 
+/* The train node's backend (a test may change it). */
+static const char *backend_yaml = "{use: backend.onednn, threads: 2}";
+
 /* ids identities, `var` variations each, 64x64 designs; a resnet18 at
- * 32x32 trained for `epochs` epochs with `optimizer`. */
+ * 32x32 trained for `epochs` epochs with `optimizer` on backend_yaml. */
 static char *write_yaml(const char *dir, int ids, int var, double train, int batch, int epochs, const char *optimizer,
                         const char *extra)
 {
@@ -29,10 +32,11 @@ static char *write_yaml(const char *dir, int ids, int var, double train, int bat
              "      backbone: {use: backbone.resnet, depth: '18', embedding_size: 16}\n"
              "      loss: {use: loss.arcface, s: 16, m: 0.2}\n"
              "      optimizer: %s\n"
-             "      backend: {use: backend.onednn, threads: 2}\n"
+             "      backend: %s\n"
              "      epochs: %d\n      batch: %d\n      image_size: 32\n"
              "%s",
-             ids, var, train, (1 - train) / 2, (1 - train) / 2, optimizer, epochs, batch, extra ? extra : "");
+             ids, var, train, (1 - train) / 2, (1 - train) / 2, optimizer, backend_yaml, epochs, batch,
+             extra ? extra : "");
     return ds_write(dir, "tiny.yaml", y);
 }
 
@@ -193,3 +197,38 @@ Test(train, nan_loss_stops_and_keeps_last_good_checkpoint, .timeout = 800)
     ds_rmtree(dir);
     free(dir);
 }
+
+/* precision bf16: where oneDNN has bf16 kernels (AVX-512) the chain trains
+ * and embeds with finite losses; elsewhere (this AVX2 VM) the run stops
+ * before training with the backend's reason, naming the node. */
+Test(train, bf16_trains_or_is_refused_with_reason, .timeout = 800)
+{
+    char *dir = ds_tmpdir(), *out = NULL;
+    backend_yaml = "{use: backend.onednn, threads: 2, precision: bf16}";
+    write_yaml(dir, 6, 2, 0.5, 4, 2, "{use: optim.sgd, lr: 0.01, momentum: 0.9}", chain_nodes);
+    backend_yaml = "{use: backend.onednn, threads: 2}";
+    int rc = ds_run(&out, dir, "tiny.yaml", "w", NULL);
+    if (rc != 0) {
+        cr_assert(rc < 128, "exit %d\n%s", rc, out);
+        cr_expect(strstr(out, "precision bf16") && strstr(out, "use precision f32"), "%s", out);
+        cr_expect(strstr(out, "train"), "the message does not name the node: %s", out);
+        cr_expect(!__builtin_cpu_supports("avx512bf16"), "refused on a CPU with AVX512-BF16:\n%s", out);
+        /* nothing was published */
+        char p[4096];
+        struct stat st;
+        snprintf(p, sizeof p, "%s/w/latest/nodes/train", dir);
+        cr_expect(stat(p, &st) != 0, "a refused training published %s", p);
+    } else {
+        char *m = ds_port_dir(dir, "w", "train", "model"), p[4200];
+        snprintf(p, sizeof p, "%s/history.csv", m);
+        char *h = ds_read(p);
+        cr_assert(h, "no %s", p);
+        cr_expect(!strstr(h, "nan") && !strstr(h, "inf"), "non-finite values in bf16 training:\n%s", h);
+        free(h);
+        free(m);
+    }
+    free(out);
+    ds_rmtree(dir);
+    free(dir);
+}
+
