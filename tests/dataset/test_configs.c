@@ -58,7 +58,15 @@ Test(configs, quickstart_runs_and_reproduces, .timeout = 900)
     if (!have_procedural())
         cr_skip_test("image.procedural is not built (no cairo)");
     char *out = NULL, path[4096];
-    int rc = ds_sh(&out, "'%s' -q run '%s/configs/quickstart.yaml' --plain --workdir '%s/w0'", ds_cli(), src(), dir);
+#ifdef DS_SANITIZE
+    /* The sanitizers look for memory errors, not accuracy: two epochs run
+     * every code path of training at a fraction of the (5x slower) time. */
+    const char *epochs = " --set train.epochs=2";
+#else
+    const char *epochs = "";
+#endif
+    int rc = ds_sh(&out, "'%s' -q run '%s/configs/quickstart.yaml' --plain --workdir '%s/w0'%s", ds_cli(), src(), dir,
+                   epochs);
     cr_assert_eq(rc, 0, "quickstart failed: %s", out);
     free(out);
     char *mdir = ds_port_dir(dir, "w0", "eval", "metrics");
@@ -71,7 +79,9 @@ Test(configs, quickstart_runs_and_reproduces, .timeout = 900)
     double r1 = json_real_value(json_object_get(json_object_get(json_object_get(cs, "rank"), "1"), "mean"));
     cr_assert(gallery >= 10, "the quickstart tests on %g identities", gallery);
     /* chance is 1/gallery; a trained model must do several times better */
+#ifndef DS_SANITIZE
     cr_assert(r1 >= 3.0 / gallery, "Rank-1 %.3f is not far above chance (%.3f)", r1, 1.0 / gallery);
+#endif
     cr_log_info("quickstart: Rank-1 %.3f over %g test identities (chance %.3f)", r1, gallery, 1.0 / gallery);
     json_decref(mj);
     free(mdir);
