@@ -37,16 +37,6 @@ struct aigtatt_model {
     char *backbone_json; /* {"use": ..., params}: the checkpoint's aigtatt.backbone */
 };
 
-/* Names the component in the current error unless the message already
- * starts with it (plugins often prefix their own messages). */
-static void prefix_component(const char *name)
-{
-    const char *e = aigtatt_last_error();
-    size_t n = strlen(name);
-    if (!(e && !strncmp(e, name, n) && e[n] == ':'))
-        aigtatt_error_prefix("%s", name);
-}
-
 static void block_free(block *b)
 {
     aigtatt_params_free(b->params);
@@ -378,13 +368,13 @@ static int m_create(const aigtatt_model_spec *s, aigtatt_model **out)
 
     m->bev = m->be.comp->desc.vtable;
     if ((rc = m->bev->open(m->be.params, &m->device)) != AIGTATT_OK) {
-        prefix_component(m->be.comp->desc.name);
+        aigtatt_error_prefix("%s", m->be.comp->desc.name);
         m_free(m);
         return rc;
     }
     if ((rc = m->bev->compile(m->device, m->ir, &m->prog)) != AIGTATT_OK ||
         (rc = aigtatt_nn_init_program(m->low, spec.seed, m->bev, m->prog)) != AIGTATT_OK) {
-        prefix_component(m->be.comp->desc.name);
+        aigtatt_error_prefix("%s", m->be.comp->desc.name);
         m_free(m);
         return rc;
     }

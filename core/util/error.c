@@ -53,6 +53,11 @@ void aigtatt_error_prefix(const char *fmt, ...)
     vsnprintf(prefix, sizeof prefix, fmt, ap);
     va_end(ap);
     memcpy(old, err_text, sizeof old);
+    size_t n = strlen(prefix);
+    /* a message that already starts with this prefix (plugins often name
+     * themselves) keeps one copy of it */
+    if (old[0] && n && !strncmp(old, prefix, n) && old[n] == ':')
+        return;
     if (old[0])
         snprintf(err_text, sizeof err_text, "%s: %s", prefix, old);
     else

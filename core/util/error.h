@@ -10,7 +10,8 @@
 void aigtatt_set_error(const char *fmt, ...) AIGTATT_PRINTF(1, 2);
 void aigtatt_set_errorv(const char *fmt, va_list ap);
 /** Prepends "<prefix>: " to the current error text (adding context as an
- *  error travels outwards: file, node, YAML location). */
+ *  error travels outwards: file, node, YAML location); a text that already
+ *  starts with "<prefix>:" is left as it is. */
 void aigtatt_error_prefix(const char *fmt, ...) AIGTATT_PRINTF(1, 2);
 /** The calling thread's error text, never NULL. */
 const char *aigtatt_last_error(void);

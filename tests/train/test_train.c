@@ -212,6 +212,8 @@ Test(train, bf16_trains_or_is_refused_with_reason, .timeout = 800)
         cr_assert(rc < 128, "exit %d\n%s", rc, out);
         cr_expect(strstr(out, "precision bf16") && strstr(out, "use precision f32"), "%s", out);
         cr_expect(strstr(out, "train"), "the message does not name the node: %s", out);
+        cr_expect(!strstr(out, "backend.onednn: backend.onednn") && !strstr(out, ": : "),
+                  "the backend is named twice: %s", out);
         cr_expect(!__builtin_cpu_supports("avx512bf16"), "refused on a CPU with AVX512-BF16:\n%s", out);
         /* nothing was published */
         char p[4096];
