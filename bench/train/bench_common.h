@@ -68,7 +68,7 @@ static aigtatt_val bench_backbone(aigtatt_nn *nn, aigtatt_val image, int depth, 
 typedef struct bench_args {
     int depth, batch, size, threads, steps, warmup, fuse, verbose, check;
     const char *precision; /* backend.onednn's `precision`: f32 or bf16 */
-    const char *conv;      /* backend.onednn's `convolution`: direct or auto */
+    const char *conv;      /* backend.onednn's `convolution`: direct, auto or winograd */
     int64_t classes;
     double peak;
 } bench_args;
@@ -98,7 +98,7 @@ static int bench_parse(int argc, char **argv, bench_args *a)
         else if (!strcmp(o, "--conv")) a->conv = v, i++;
         else {
             fprintf(stderr, "usage: %s [--depth N] [--batch N] [--size N] [--threads N] [--steps N] [--warmup N] "
-                            "[--classes N] [--peak GFLOPS] [--precision f32|bf16] [--conv direct|auto] [--check] [--no-fuse] [--verbose]\n", argv[0]);
+                            "[--classes N] [--peak GFLOPS] [--precision f32|bf16] [--conv direct|auto|winograd] [--check] [--no-fuse] [--verbose]\n", argv[0]);
             return -1;
         }
     }

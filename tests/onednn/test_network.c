@@ -254,3 +254,14 @@ Test(network, infer_blocked_unfused, .timeout = 300) { infer(16, "fuse: false\n"
 Test(network, infer_padded_blocks_one_thread, .timeout = 300) { infer(6, "threads: 1\n"); }
 Test(network, train_blocked_one_thread, .timeout = 300) { train(8, "threads: 1\n"); }
 Test(network, infer_blocked_one_thread, .timeout = 300) { infer(16, "threads: 1\n"); }
+
+/* convolution: winograd: the 3x3 stride-1 convolutions of both blocks (8
+ * and 16 channels; the stem has 3 and the strided one stride 2, so they
+ * stay direct) run on the backend's Winograd kernels, forward, backward
+ * data and backward weights, within the same tolerances. */
+Test(network, train_winograd, .timeout = 300) { train(8, "threads: 2\nconvolution: winograd\n"); }
+Test(network, train_winograd_unfused_one_thread, .timeout = 300)
+{
+    train(16, "threads: 1\nfuse: false\nconvolution: winograd\n");
+}
+Test(network, infer_winograd_unfused, .timeout = 300) { infer(16, "fuse: false\nconvolution: winograd\n"); }

@@ -39,6 +39,7 @@ typedef struct od_device {
     int verbose;   /* log the step list at compile */
     int native_bn; /* batch norm in C kernels instead of oneDNN's (param `native_bn`) */
     dnnl_alg_kind_t conv_alg; /* dnnl_convolution_direct, or _auto (param `convolution`) */
+    int wino;      /* convolution: winograd (3x3 stride-1 convolutions in od_wino.c) */
     int bf16;      /* precision: bf16 (convolutions, pooling, batch norm and element-wise ops
                     * on bf16 activations; weights, gradients of weights, statistics and
                     * everything on plain data stay f32) */
@@ -245,6 +246,14 @@ int od_k_ln_stats(od_prog *p, od_step *s);
 int od_k_fold_bn(od_prog *p, od_step *s);
 int od_k_bn_fwd(od_prog *p, od_step *s);
 int od_k_bn_bwd(od_prog *p, od_step *s);
+
+/* ---- od_wino_lower.c: Winograd F(4x4, 3x3) convolutions ---- */
+/** 1 when this CPU runs od_wino.c's kernels (AVX2 and FMA). */
+int od_wino_available(void);
+/** Convolution op k (forward, backward data or backward weights) on the
+ *  Winograd kernels: 1 lowered, 0 not eligible (or not asked for), -1
+ *  error. */
+int od_wino_lower(od_prog *p, int k);
 
 /* ---- od_ref.c: backend.reference's kernels on plain data ---- */
 /** Runs op k with the reference's loops (converting to double and back);

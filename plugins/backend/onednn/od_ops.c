@@ -1626,7 +1626,21 @@ static int increment(od_prog *p, int k)
 static int conv2d_fused_or_not(od_prog *p, int k)
 {
     int r = od_conv_fused(p, k);
+    if (!r)
+        r = od_wino_lower(p, k);
     return r > 0 ? AIGTATT_OK : r < 0 ? AIGTATT_ERR : conv2d(p, k);
+}
+
+static int wino_or_bwd_data(od_prog *p, int k)
+{
+    int r = od_wino_lower(p, k);
+    return r > 0 ? AIGTATT_OK : r < 0 ? AIGTATT_ERR : conv_bwd_data(p, k);
+}
+
+static int wino_or_bwd_weight(od_prog *p, int k)
+{
+    int r = od_wino_lower(p, k);
+    return r > 0 ? AIGTATT_OK : r < 0 ? AIGTATT_ERR : conv_bwd_weight(p, k);
 }
 
 /* In precision bf16 a convolution oneDNN has no bf16 kernel for runs in
@@ -1649,9 +1663,9 @@ int od_lower_op(od_prog *p, int k)
     case AIGTATT_OP_CONV2D:
         return conv_op(p, k, conv2d_fused_or_not);
     case AIGTATT_OP_CONV2D_BWD_DATA:
-        return conv_op(p, k, conv_bwd_data);
+        return conv_op(p, k, wino_or_bwd_data);
     case AIGTATT_OP_CONV2D_BWD_WEIGHT:
-        return conv_op(p, k, conv_bwd_weight);
+        return conv_op(p, k, wino_or_bwd_weight);
     case AIGTATT_OP_BATCH_NORM:
         return batch_norm(p, k);
     case AIGTATT_OP_BATCH_NORM_BWD:

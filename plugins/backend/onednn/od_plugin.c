@@ -123,7 +123,7 @@ static int od_open(const aigtatt_params *params, void **device)
 {
     *device = NULL;
     int64_t threads = 0;
-    int fuse = 1, verbose = 0, native_bn = 1, bf16 = 0, conv_auto = 0;
+    int fuse = 1, verbose = 0, native_bn = 1, bf16 = 0, conv_auto = 0, wino = 0;
     if (params) {
         native_bn = od_host->param_bool(params, "native_bn");
         threads = od_host->param_int(params, "threads");
@@ -133,6 +133,7 @@ static int od_open(const aigtatt_params *params, void **device)
         bf16 = prec && !strcmp(prec, "bf16");
         const char *ca = od_host->param_string(params, "convolution");
         conv_auto = ca && !strcmp(ca, "auto");
+        wino = ca && !strcmp(ca, "winograd");
     }
     od_device *d = od_host->alloc_zero(1, sizeof *d);
     if (!d)
@@ -145,6 +146,11 @@ static int od_open(const aigtatt_params *params, void **device)
     d->bf16 = bf16;
     if (conv_auto)
         d->conv_alg = dnnl_convolution_auto;
+    if (wino && !od_wino_available()) {
+        od_close(d);
+        return od_fail(AIGTATT_ERR_INVALID, "convolution: winograd needs a CPU with AVX2 and FMA; use direct");
+    }
+    d->wino = wino;
     if (bf16 && (rc = od_bf16_probe(d->engine)) != AIGTATT_OK) {
         od_close(d);
         return rc;
@@ -437,11 +443,15 @@ static const aigtatt_param_desc od_params[] = {
              "optimizer state, normalisation statistics, the embedding head and the loss stay fp32. Needs a "
              "CPU with AVX-512 (refused with a message elsewhere). Embeddings differ from f32 by bf16 "
              "rounding (about 1e-2 relative)." },
-    { .name = "convolution", .type = AIGTATT_PARAM_ENUM, .default_value = "direct", .choices = "direct|auto",
+    { .name = "convolution", .type = AIGTATT_PARAM_ENUM, .default_value = "direct",
+      .choices = "direct|auto|winograd",
       .doc = "Convolution algorithm. direct: the same arithmetic as PyTorch's CPU convolutions. auto: oneDNN may "
-             "pick Winograd F(4x4, 3x3) for 3x3 stride-1 convolutions where it has it (f32 on AVX-512 CPUs in "
-             "oneDNN 2.6; elsewhere auto is direct): about 2.25x fewer multiplications, results within "
-             "Winograd's rounding (~1e-5 relative) of direct." },
+             "pick its Winograd F(4x4, 3x3) for 3x3 stride-1 convolutions where it has it (f32 on AVX-512 CPUs in "
+             "oneDNN 2.6; elsewhere auto is direct). winograd: the backend's own Winograd F(4x4, 3x3) (needs "
+             "AVX2 and FMA) for every f32 3x3 stride-1 convolution without bias or groups and with channels in "
+             "multiples of 8, forward, backward data and backward weights (the products through oneDNN's "
+             "sgemm): 4x fewer multiplications; the rest stays direct. Winograd results differ from direct by "
+             "its rounding (~1e-5 relative)." },
     { .name = "fuse", .type = AIGTATT_PARAM_BOOL, .default_value = "true",
       .doc = "Fuse ops where the result stays within fp32 rounding of the unfused graph: batch norm + ReLU "
              "(training), add + ReLU, and in inference convolution + batch norm (folded) + residual add + ReLU." },

@@ -1,0 +1,190 @@
+/* Lowering of 3x3 stride-1 convolutions to the Winograd kernels of
+ * od_wino.c (param `convolution: winograd`): forward, backward data and
+ * backward weights of the same convolution all take this path, so its
+ * weights, their gradient and their optimizer state stay plain [K][C][3][3]
+ * (no blocked copy to keep in step). Activations stay in the blocked
+ * layout their neighbours use (nChw8c on AVX2, nChw16c on AVX-512): no
+ * reorders. Everything else goes to oneDNN as before. */
+#include "od_internal.h"
+#include "od_wino.h"
+
+#include <string.h>
+
+/* What a Winograd step needs besides its tensors. */
+typedef struct wino_step {
+    od_wino_geo g;
+    int64_t wk, wc; /* the weights' [K][C] (forward orientation) */
+    int flip;       /* backward data: kernel turned and transposed */
+} wino_step;
+
+int od_wino_available(void)
+{
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+
+/* The convolution op k in the forward orientation: input channels C,
+ * output channels K, input H x W, padding; 1 when Winograd can run it. */
+static int eligible(od_prog *p, int k, int64_t *N, int64_t *C, int64_t *K, int64_t *H, int64_t *W, int64_t *pad)
+{
+    const od_op *o = &p->ops[k];
+    if (!p->dev->wino || od_act_dt(p) != dnnl_f32)
+        return 0;
+    if (o->ints[0] != 1 || o->ints[1] != 1 || o->ints[2] != o->ints[3] || o->ints[2] < 0 || o->ints[2] > 2 ||
+        o->ints[4] != 1 || o->ints[5] != 1 || (o->ints[6] > 1))
+        return 0;
+    const od_val *x, *w;
+    if (o->op == AIGTATT_OP_CONV2D) {
+        x = &p->v[p->redirect[o->in[0]]];
+        w = &p->v[p->redirect[o->in[1]]];
+    } else if (o->op == AIGTATT_OP_CONV2D_BWD_DATA) {
+        x = &p->v[o->out[0]];
+        w = &p->v[p->redirect[o->in[1]]];
+    } else {
+        x = &p->v[p->redirect[o->in[0]]];
+        w = &p->v[o->out[0]];
+    }
+    if (x->ndim != 4 || w->ndim != 4 || w->shape[2] != 3 || w->shape[3] != 3 || x->dtype != AIGTATT_F32 ||
+        w->dtype != AIGTATT_F32 || w->shape[1] != x->shape[1])
+        return 0;
+    *N = x->shape[0];
+    *C = x->shape[1];
+    *K = w->shape[0];
+    *H = x->shape[2];
+    *W = x->shape[3];
+    *pad = o->ints[2];
+    /* whole channel blocks of 8 (no padded layouts), and enough pixels
+     * for tiles to pay */
+    return *C % 8 == 0 && *K % 8 == 0 && *H + 2 * *pad - 2 >= 2 && *W + 2 * *pad - 2 >= 2;
+}
+
+/* The blocked layout of an activation: nChw16c when its producer chose
+ * that, else nChw8c. Returns the block. */
+static int act_md(od_prog *p, int v, const dnnl_dims_t dims, int64_t C, dnnl_memory_desc_t *md)
+{
+    const od_val *V = v >= 0 ? &p->v[p->redirect[v]] : NULL;
+    if (V && V->home >= 0 && C % 16 == 0) {
+        dnnl_memory_desc_t m16;
+        dnnl_memory_desc_init_by_tag(&m16, 4, dims, dnnl_f32, dnnl_nChw16c);
+        if (dnnl_memory_desc_equal(&p->t[V->home].md, &m16)) {
+            *md = m16;
+            return 16;
+        }
+    }
+    dnnl_memory_desc_init_by_tag(md, 4, dims, dnnl_f32, dnnl_nChw8c);
+    return 8;
+}
+
+static int temp(od_prog *p, int64_t floats)
+{
+    dnnl_memory_desc_t md;
+    od_md_plain(&md, 1, &floats, dnnl_f32);
+    return od_tensor_new(p, &md, -1, -1);
+}
+
+/* t: input, weights, output, U, V, M, bias (or -1) */
+static int k_forward(od_prog *p, od_step *s)
+{
+    const wino_step *w = s->aux;
+    float *U = od_ptr(p, s->t[3]), *V = od_ptr(p, s->t[4]), *M = od_ptr(p, s->t[5]);
+    od_wino_weights(od_ptr(p, s->t[1]), w->wk, w->wc, w->flip, U);
+    od_wino_input(&w->g, od_ptr(p, s->t[0]), V);
+    if (od_wino_multiply(&w->g, V, U, M))
+        return od_fail(AIGTATT_ERR, "oneDNN's sgemm failed in a Winograd convolution");
+    od_wino_output(&w->g, M, od_ptr(p, s->t[6]), od_ptr(p, s->t[2]));
+    return AIGTATT_OK;
+}
+
+/* t: x, dy, dw, V, Mg, dU */
+static int k_weights(od_prog *p, od_step *s)
+{
+    const wino_step *w = s->aux;
+    float *V = od_ptr(p, s->t[3]), *Mg = od_ptr(p, s->t[4]), *dU = od_ptr(p, s->t[5]);
+    od_wino_input(&w->g, od_ptr(p, s->t[0]), V);
+    od_wino_grad_output(&w->g, od_ptr(p, s->t[1]), Mg);
+    if (od_wino_multiply_grad(&w->g, V, Mg, dU))
+        return od_fail(AIGTATT_ERR, "oneDNN's sgemm failed in a Winograd convolution");
+    od_wino_weights_grad(dU, w->wk, w->wc, od_ptr(p, s->t[2]));
+    return AIGTATT_OK;
+}
+
+int od_wino_lower(od_prog *p, int k)
+{
+    int64_t N, C, K, H, W, pad;
+    if (!eligible(p, k, &N, &C, &K, &H, &W, &pad))
+        return 0;
+    const od_op *o = &p->ops[k];
+    int64_t OH = H + 2 * pad - 2, OW = W + 2 * pad - 2;
+    dnnl_dims_t xd = { N, C, H, W }, yd = { N, K, OH, OW }, wd = { K, C, 3, 3 };
+    wino_step *ws = od_host->alloc_zero(1, sizeof *ws);
+    if (!ws)
+        return od_fail(AIGTATT_ERR_NOMEM, "out of memory"), -1;
+    ws->wk = K;
+    ws->wc = C;
+    dnnl_memory_desc_t a, b, wm;
+    od_md_plain(&wm, 4, wd, dnnl_f32);
+    int t[7] = { -1, -1, -1, -1, -1, -1, -1 };
+    od_kernel_fn fn;
+    const char *what;
+    if (o->op == AIGTATT_OP_CONV2D) {
+        int bin = act_md(p, o->in[0], xd, C, &a);
+        int bout = bin == 16 && K % 16 == 0 ? 16 : 8;
+        dnnl_memory_desc_init_by_tag(&b, 4, yd, dnnl_f32, bout == 16 ? dnnl_nChw16c : dnnl_nChw8c);
+        od_wino_geometry(&ws->g, N, C, K, H, W, pad, bin, bout);
+        t[0] = od_src(p, o->in[0], &a);
+        t[1] = od_src_plain(p, o->in[1], 4, wd);
+        if (o->n_in > 2 && o->in[2] >= 0)
+            t[6] = od_src_plain(p, o->in[2], 1, &K);
+        t[2] = od_dst(p, o->out[0], &b);
+        fn = k_forward;
+        what = "conv2d_winograd";
+    } else if (o->op == AIGTATT_OP_CONV2D_BWD_DATA) {
+        /* dX = dY (K channels, OH x OW) convolved with the turned kernel,
+         * padding 2 - pad, which gives back H x W. */
+        int bin = act_md(p, o->in[0], yd, K, &a);
+        int bout = bin == 16 && C % 16 == 0 ? 16 : 8;
+        dnnl_memory_desc_init_by_tag(&b, 4, xd, dnnl_f32, bout == 16 ? dnnl_nChw16c : dnnl_nChw8c);
+        od_wino_geometry(&ws->g, N, K, C, OH, OW, 2 - pad, bin, bout);
+        ws->flip = 1;
+        t[0] = od_src(p, o->in[0], &a);
+        t[1] = od_src_plain(p, o->in[1], 4, wd);
+        t[2] = od_dst(p, o->out[0], &b);
+        fn = k_forward;
+        what = "conv2d_bwd_data_winograd";
+    } else {
+        int bin = act_md(p, o->in[0], xd, C, &a);
+        int bout = act_md(p, o->in[1], yd, K, &b);
+        od_wino_geometry(&ws->g, N, C, K, H, W, pad, bin, bout);
+        t[0] = od_src(p, o->in[0], &a);
+        t[1] = od_src(p, o->in[1], &b);
+        t[2] = od_dst(p, o->out[0], &wm);
+        fn = k_weights;
+        what = "conv2d_bwd_weight_winograd";
+    }
+    const od_wino_geo *g = &ws->g;
+    if (fn == k_forward) {
+        t[3] = temp(p, od_wino_u_floats(g));
+        t[4] = temp(p, od_wino_v_floats(g));
+        t[5] = temp(p, od_wino_m_floats(g));
+    } else {
+        t[3] = temp(p, od_wino_v_floats(g));
+        t[4] = temp(p, od_wino_m_floats(g));
+        t[5] = temp(p, od_wino_u_floats(g));
+    }
+    od_step *s = NULL;
+    int ok = 1;
+    for (int i = 0; i < 6; i++)
+        ok &= t[i] >= 0;
+    if (ok && o->op == AIGTATT_OP_CONV2D && o->n_in > 2 && o->in[2] >= 0 && t[6] < 0)
+        ok = 0;
+    if (ok)
+        s = od_step_kernel(p, what, fn);
+    if (!s) {
+        od_host->free_mem(ws);
+        return -1;
+    }
+    memcpy(s->t, t, sizeof t);
+    s->nt = 7;
+    s->aux = ws;
+    return 1;
+}
