@@ -9,8 +9,10 @@
 # the share of the fp32 peak.
 # Environment: DEPTHS (default "18 50"), BATCH (32), SIZE (224), THREADS (2),
 # STEPS (5), WARMUP (2), ROUNDS (2), PRECISION (aigtatt's: f32 or bf16),
-# CONV (aigtatt's convolution algorithm: direct or auto), PEAK (GFLOP/s; default: threads x clock
-# x 32 FLOPs/cycle for AVX2+FMA, 64 with AVX-512), PYTHON (/usr/bin/python3),
+# CONV (aigtatt's convolution algorithm: direct, auto or winograd; inference fuses convolution +
+# batch norm + add + ReLU in oneDNN, which winograd leaves as they are), PEAK (GFLOP/s; default:
+# measured by fma_peak, else threads x nominal clock x 32 FLOPs/cycle for AVX2+FMA, 64 with
+# AVX-512), PYTHON (/usr/bin/python3),
 # JOBS (build), NO_BUILD (1: run the binaries already in BUILD_DIR).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
