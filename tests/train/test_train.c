@@ -3,6 +3,7 @@
  * refused checkpoints (mismatched, truncated) and a NaN loss. */
 #include <criterion/criterion.h>
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -234,3 +235,46 @@ Test(train, bf16_trains_or_is_refused_with_reason, .timeout = 800)
     free(dir);
 }
 
+
+/* First-epoch training loss from a model port's history.csv. */
+static double first_loss(const char *dir, const char *work)
+{
+    char *m = ds_port_dir(dir, work, "train", "model"), p[4200];
+    snprintf(p, sizeof p, "%s/history.csv", m);
+    char *h = ds_read(p);
+    cr_assert(h, "no %s", p);
+    double loss = -1;
+    const char *row = strchr(h, '\n');
+    cr_assert(row && sscanf(row + 1, "%*d,%lf", &loss) == 1, "history: %s", h);
+    free(h);
+    free(m);
+    return loss;
+}
+
+/* convolution: winograd reaches the backend through the node's params and
+ * trains the same network: the first epoch's loss within 1e-3 of direct's
+ * (Winograd rounds differently, ~1e-6 per convolution; the epoch's steps
+ * compound it). */
+Test(train, winograd_trains_like_direct, .timeout = 800)
+{
+    char *dir = ds_tmpdir(), *out = NULL;
+    const char *modes[2] = { "{use: backend.onednn, threads: 2}",
+                             "{use: backend.onednn, threads: 2, convolution: winograd}" };
+    const char *work[2] = { "d", "w" };
+    double loss[2];
+    for (int i = 0; i < 2; i++) {
+        backend_yaml = modes[i];
+        write_yaml(dir, 6, 3, 0.6, 6, 1, "{use: optim.sgd, lr: 0.01, momentum: 0.9}", "");
+        int rc = ds_run(&out, dir, "tiny.yaml", work[i], NULL);
+        cr_assert_eq(rc, 0, "%s: exit %d\n%s", modes[i], rc, out);
+        free(out);
+        out = NULL;
+        loss[i] = first_loss(dir, work[i]);
+    }
+    backend_yaml = "{use: backend.onednn, threads: 2}";
+    double rel = fabs(loss[1] - loss[0]) / fabs(loss[0]);
+    cr_log_info("first-epoch loss: direct %.6g, winograd %.6g (relative %.2e)", loss[0], loss[1], rel);
+    cr_expect(isfinite(loss[1]) && rel <= 1e-3, "winograd loss %g against direct %g", loss[1], loss[0]);
+    ds_rmtree(dir);
+    free(dir);
+}
