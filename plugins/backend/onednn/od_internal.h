@@ -152,7 +152,10 @@ typedef struct od_prog {
     size_t scratch_size;
     size_t persistent_bytes;
     int nprims, nkernels, nreorders, nfused;
-    double *prof;          /* per step seconds (AIGTATT_ONEDNN_PROFILE=1) */
+    double *prof;          /* per step seconds (AIGTATT_ONEDNN_PROFILE=1), warm runs only */
+    double prof_cold;      /* seconds of the first run (page faults, first use of each kernel) */
+    int prof_runs;         /* warm runs in prof */
+    int prof_first_done;
     int runs;
 } od_prog;
 
