@@ -10,15 +10,18 @@
  * Prints one human line and one "RESULT ..." line for run.sh. */
 #include "../train/bench_common.h"
 
-/* --check: the same network, weights and batch in f32; prints how far the
- * outputs of `prog` (the lower precision) are from the f32 ones: the
- * largest difference relative to the largest f32 output, and the smallest
- * cosine similarity between the two outputs of one image. */
+/* --check: the same network, weights and batch in f32 with direct
+ * convolutions; prints how far the outputs of `prog` (bf16, or Winograd)
+ * are from those: the largest difference relative to the largest f32
+ * output, and the smallest cosine similarity between the two outputs of
+ * one image. */
 static int check_against_f32(const bench_args *g, const aigtatt_component *bc, const aigtatt_ir *ir,
                              aigtatt_nn_lowered *low, void *prog, const float *img, size_t npx)
 {
     const aigtatt_backend_vtable *be = bc->desc.vtable;
-    aigtatt_params *fp = bench_backend_params(bc, g, "f32");
+    bench_args direct = *g;
+    direct.conv = "direct";
+    aigtatt_params *fp = bench_backend_params(bc, &direct, "f32");
     void *fdev = NULL, *fprog = NULL;
     if (!fp || be->open(fp, &fdev) != AIGTATT_OK || be->compile(fdev, ir, &fprog) != AIGTATT_OK ||
         aigtatt_nn_init_program(low, 42, be, fprog) != AIGTATT_OK || bench_set(be, fprog, low, "image", img, npx * 4) ||
@@ -46,10 +49,11 @@ static int check_against_f32(const bench_args *g, const aigtatt_component *bc, c
         }
         mincos = fmin(mincos, d / sqrt(na * nr + 1e-300));
     }
-    printf("check resnet%d %s vs f32, same weights and batch of %d: max |diff| / max |f32| = %.3g, "
-           "min cosine similarity = %.6f\n", g->depth, g->precision, g->batch, maxd / fmax(maxr, 1e-30), mincos);
-    printf("RESULT check depth=%d precision=%s rel_maxdiff=%.4g min_cos=%.6f\n", g->depth, g->precision,
-           maxd / fmax(maxr, 1e-30), mincos);
+    printf("check resnet%d %s (convolution %s) vs f32 direct, same weights and batch of %d: max |diff| / max |f32| = "
+           "%.3g, min cosine similarity = %.6f\n", g->depth, g->precision, g->conv, g->batch, maxd / fmax(maxr, 1e-30),
+           mincos);
+    printf("RESULT check depth=%d precision=%s conv=%s rel_maxdiff=%.4g min_cos=%.6f\n", g->depth, g->precision,
+           g->conv, maxd / fmax(maxr, 1e-30), mincos);
     free(a);
     free(r);
     be->release(fprog);
@@ -143,7 +147,7 @@ int main(int argc, char **argv)
            "gflop_per_image=%.4f gflops=%.2f precision=%s\n", depth, batch, med, best, batch / med, batch / best,
            flops / batch / 1e9, flops / med / 1e9, g.precision);
     int rc = 0;
-    if (g.check && strcmp(g.precision, "f32") != 0)
+    if (g.check && (strcmp(g.precision, "f32") != 0 || strcmp(g.conv, "direct") != 0))
         rc = check_against_f32(&g, bc, ir, low, prog, img, npx);
     be->release(prog);
     be->close(dev);
