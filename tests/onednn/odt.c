@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <aigtatt/aigtatt.h>
 #include "config/cfg.h"
@@ -73,6 +74,37 @@ int odt_pair_make(odt_pair *p, aigtatt_nn_lowered *low, void *device, char *msg,
         return -1;
     }
     return 0;
+}
+
+int odt_pair_make_counting(odt_pair *p, aigtatt_nn_lowered *low, void *device, const char *needle, char *msg,
+                           size_t msg_size)
+{
+    fflush(stderr);
+    FILE *log = tmpfile();
+    int saved = dup(2);
+    if (!log || saved < 0) {
+        snprintf(msg, msg_size, "cannot capture stderr");
+        if (log)
+            fclose(log);
+        return -1;
+    }
+    dup2(fileno(log), 2);
+    int rc = odt_pair_make(p, low, device, msg, msg_size);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    if (rc != 0) {
+        fclose(log);
+        return -1;
+    }
+    rewind(log);
+    char line[512];
+    int n = 0;
+    while (fgets(line, sizeof line, log))
+        if (strstr(line, "backend.onednn: step") && strstr(line, needle))
+            n++;
+    fclose(log);
+    return n;
 }
 
 void odt_pair_free(odt_pair *p)

@@ -27,6 +27,12 @@ typedef struct odt_pair {
  *  success, else msg says why. */
 int odt_pair_make(odt_pair *p, aigtatt_nn_lowered *low, void *device, char *msg, size_t msg_size);
 void odt_pair_free(odt_pair *p);
+/** odt_pair_make with stderr in a temporary file meanwhile: returns how
+ *  many lines of the verbose step listing (device param verbose: true)
+ *  name a step containing `needle`, or -1 when making the pair failed
+ *  (msg says why). */
+int odt_pair_make_counting(odt_pair *p, aigtatt_nn_lowered *low, void *device, const char *needle, char *msg,
+                           size_t msg_size);
 /** Sets value `name` on both from doubles converted to its dtype. */
 int odt_set(odt_pair *p, const char *name, const double *data);
 /** Runs both; 0 when both succeed. */

@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "../compute/ct.h"
 #include "odt.h"
@@ -45,34 +44,6 @@ static const wcase cases[] = {
     { { .name = "four_channels", .op = "conv2d", .n_in = 2, .in = { IN('p', 1, 4, 6, 6), IN('p', 8, 4, 3, 3) }, .i = { 1, 1, 1, 1, 1, 1, 1 } }, 0 },
 };
 
-/* Compiles p's onednn side with stderr in a temporary file; returns how
- * many steps the verbose listing names "winograd", or -1. */
-static int compile_counting(odt_pair *p, aigtatt_nn_lowered *low, void *dev, char *msg, size_t msg_size)
-{
-    fflush(stderr);
-    FILE *log = tmpfile();
-    int saved = dup(2);
-    if (!log || saved < 0)
-        return -1;
-    dup2(fileno(log), 2);
-    int rc = odt_pair_make(p, low, dev, msg, msg_size);
-    fflush(stderr);
-    dup2(saved, 2);
-    close(saved);
-    if (rc != 0) {
-        fclose(log);
-        return -1;
-    }
-    rewind(log);
-    char line[512];
-    int n = 0;
-    while (fgets(line, sizeof line, log))
-        if (strstr(line, "backend.onednn: step") && strstr(line, "_winograd"))
-            n++;
-    fclose(log);
-    return n;
-}
-
 static double run(const wcase *w, void *dev)
 {
     const ct_case *c = &w->c;
@@ -83,7 +54,7 @@ static double run(const wcase *w, void *dev)
     aigtatt_nn_lowered *low = NULL;
     cr_assert_eq(aigtatt_nn_lower(nn, &o, &low), AIGTATT_OK, "%s: lower", c->name);
     odt_pair p;
-    int steps = compile_counting(&p, low, dev, msg, sizeof msg);
+    int steps = odt_pair_make_counting(&p, low, dev, "_winograd", msg, sizeof msg);
     cr_assert_geq(steps, 0, "%s: compile: %s", c->name, msg);
     cr_expect_eq(steps, w->winograd_steps, "%s: %d Winograd steps, expected %d", c->name, steps, w->winograd_steps);
     for (int k = 0; k < c->n_in; k++) {

@@ -270,6 +270,24 @@ void od_set_home(od_prog *p, int v, int t)
         b->last_ir = p->v[v].last_op;
 }
 
+/* 1 when a step made so far touches buffer b. */
+static int buf_in_steps(const od_prog *p, int b)
+{
+    for (size_t i = 0; i < p->ns; i++) {
+        const od_step *s = &p->s[i];
+        for (int j = 0; j < s->nargs; j++)
+            if (p->t[s->arg_t[j]].buf == b)
+                return 1;
+        for (int j = 0; j < s->nt; j++)
+            if (s->t[j] >= 0 && p->t[s->t[j]].buf == b)
+                return 1;
+        for (int j = 0; j < s->next; j++)
+            if (s->ext[j] >= 0 && p->t[s->ext[j]].buf == b)
+                return 1;
+    }
+    return 0;
+}
+
 int od_relayout(od_prog *p, int v, const dnnl_memory_desc_t *md)
 {
     od_val *V = &p->v[v];
@@ -278,6 +296,12 @@ int od_relayout(od_prog *p, int v, const dnnl_memory_desc_t *md)
     if (dnnl_memory_desc_equal(&p->t[V->home].md, md))
         return 0;
     if (V->stage >= 0 || !od_md_is_plain(&p->t[V->home].md))
+        return -1;
+    /* A step already reads the plain copy (a Winograd convolution sharing
+     * this weight, a reorder made for another op): after the move that
+     * copy would only be refreshed by set(), and the step would read the
+     * weights from before the last update. */
+    if (buf_in_steps(p, p->t[V->home].buf))
         return -1;
     int b = od_buf_new(p, dnnl_memory_desc_get_size(md), 1);
     if (b < 0)

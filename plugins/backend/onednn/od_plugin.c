@@ -466,10 +466,11 @@ static const aigtatt_param_desc od_params[] = {
       .doc = "Convolution algorithm. direct: the same arithmetic as PyTorch's CPU convolutions. auto: oneDNN may "
              "pick its Winograd F(4x4, 3x3) for 3x3 stride-1 convolutions where it has it (f32 on AVX-512 CPUs in "
              "oneDNN 2.6; elsewhere auto is direct). winograd: the backend's own Winograd F(4x4, 3x3) (needs "
-             "AVX2 and FMA) for every f32 3x3 stride-1 convolution without bias or groups and with channels in "
-             "multiples of 8, forward, backward data and backward weights (the products through oneDNN's "
-             "sgemm): 4x fewer multiplications; the rest stays direct. Winograd results differ from direct by "
-             "its rounding (~1e-5 relative)." },
+             "AVX2 and FMA) for every f32 3x3 stride-1 convolution with one group, channels in multiples of 8 "
+             "and an output of at least 2x2 (bias allowed), forward, backward data and backward weights (the "
+             "products through oneDNN's sgemm): 4x fewer multiplications. The rest stays direct, as do "
+             "inference convolutions fused with their batch norm, add and ReLU (fuse: true) and everything in "
+             "precision bf16. Winograd results differ from direct by its rounding (~1e-6 relative)." },
     { .name = "fuse", .type = AIGTATT_PARAM_BOOL, .default_value = "true",
       .doc = "Fuse ops where the result stays within fp32 rounding of the unfused graph: batch norm + ReLU "
              "(training), add + ReLU, and in inference convolution + batch norm (folded) + residual add + ReLU." },

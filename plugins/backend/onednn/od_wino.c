@@ -18,7 +18,7 @@
  *
  * Accuracy: the transforms scale by up to 8 (A) and 1/24 (G), so results
  * differ from a direct convolution by a few float roundings more (relative
- * errors ~1e-6 to 1e-5 on ResNet activations; tests/nn/test_onednn_wino.c
+ * errors ~1e-6 to 1e-5 on ResNet activations; tests/onednn/test_wino.c
  * measures them). That is why it is an option (`convolution: winograd`),
  * not the default. */
 #include "od_wino.h"

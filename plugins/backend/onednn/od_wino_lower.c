@@ -2,9 +2,11 @@
  * od_wino.c (param `convolution: winograd`): forward, backward data and
  * backward weights of the same convolution all take this path, so its
  * weights, their gradient and their optimizer state stay plain [K][C][3][3]
- * (no blocked copy to keep in step). Activations stay in the blocked
- * layout their neighbours use (nChw8c on AVX2, nChw16c on AVX-512): no
- * reorders. Everything else goes to oneDNN as before. */
+ * (no blocked copy to keep in step). Activations are read and written in
+ * the blocked layout their neighbours use when that is nChw8c, or nChw16c
+ * with channels in multiples of 16 (so a ResNet's activations need no
+ * reorder); anything else (plain, padded blocks) gets a reorder to nChw8c.
+ * Everything not eligible goes to oneDNN as before. */
 #include "od_internal.h"
 #include "od_wino.h"
 
@@ -28,7 +30,9 @@ int od_wino_available(void)
 static int eligible(od_prog *p, int k, int64_t *N, int64_t *C, int64_t *K, int64_t *H, int64_t *W, int64_t *pad)
 {
     const od_op *o = &p->ops[k];
-    if (!p->dev->wino || od_act_dt(p) != dnnl_f32)
+    /* precision bf16 keeps Winograd off, also for a convolution that falls
+     * back to f32 (conv_op's retry) */
+    if (!p->dev->wino || p->dev->bf16)
         return 0;
     if (o->ints[0] != 1 || o->ints[1] != 1 || o->ints[2] != o->ints[3] || o->ints[2] < 0 || o->ints[2] > 2 ||
         o->ints[4] != 1 || o->ints[5] != 1 || (o->ints[6] > 1))
