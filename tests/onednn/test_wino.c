@@ -103,6 +103,16 @@ Test(winograd, against_reference_one_thread_unfused, .timeout = 300)
     all("threads: 1\nfuse: false\nverbose: true\nconvolution: winograd\n");
 }
 
+/* Large batches go through the batch in chunks of images (the
+ * temporaries stay under 256 MiB); forced here to one image per pass, which
+ * the 2- and 3-image cases split (backward weights sum over the chunks). */
+Test(winograd, one_image_per_pass, .timeout = 300)
+{
+    setenv("AIGTATT_ONEDNN_WINO_TEMP_KB", "1", 1);
+    all("threads: 2\nverbose: true\nconvolution: winograd\n");
+    unsetenv("AIGTATT_ONEDNN_WINO_TEMP_KB");
+}
+
 /* The listing counts what it should: without the option no step is
  * Winograd (guards the counter itself). */
 Test(winograd, direct_has_none)

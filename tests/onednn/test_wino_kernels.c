@@ -172,7 +172,7 @@ static void weights(int64_t N, int64_t C, int64_t K, int64_t H, int64_t W, int64
           *dU = malloc(sizeof(float) * (size_t)od_wino_u_floats(&g)), *dwf = malloc(sizeof(float) * (size_t)(K * C * 9));
     od_wino_input(&g, xb, V);
     od_wino_grad_output(&g, dyb, Mg);
-    cr_assert_eq(od_wino_multiply_grad(&g, V, Mg, dU), 0);
+    cr_assert_eq(od_wino_multiply_grad(&g, V, Mg, dU, 0), 0);
     od_wino_weights_grad(dU, K, C, dwf);
     double e = rel_err(dwf, 0, dw, K, C, 3, 3);
     cr_log_info("N%lld C%lld K%lld %lldx%lld pad %lld blocks %d/%d: backward weights %.2e", (long long)N, (long long)C,

@@ -301,13 +301,14 @@ int od_wino_multiply(const od_wino_geo *g, const float *V, const float *U, float
     return bad ? -1 : 0;
 }
 
-int od_wino_multiply_grad(const od_wino_geo *g, const float *V, const float *Mg, float *dU)
+int od_wino_multiply_grad(const od_wino_geo *g, const float *V, const float *Mg, float *dU, int accumulate)
 {
     int64_t T = g->T, C = g->C, K = g->K;
+    float beta = accumulate ? 1.f : 0.f;
     int bad = 0;
 #pragma omp parallel for schedule(static) reduction(| : bad)
     for (int e = 0; e < 36; e++)
-        bad |= dnnl_sgemm('T', 'N', C, K, T, 1.f, V + e * T * C, C, Mg + e * T * K, K, 0.f, dU + e * C * K, K) !=
+        bad |= dnnl_sgemm('T', 'N', C, K, T, 1.f, V + e * T * C, C, Mg + e * T * K, K, beta, dU + e * C * K, K) !=
                dnnl_success;
     return bad ? -1 : 0;
 }

@@ -36,7 +36,8 @@ void od_wino_output(const od_wino_geo *g, const float *M, const float *bias, flo
 void od_wino_grad_output(const od_wino_geo *g, const float *dy, float *Mg);
 /** M[e] = V[e] U[e] (T x C by C x K), 36 sgemms; -1 when one fails. */
 int od_wino_multiply(const od_wino_geo *g, const float *V, const float *U, float *M);
-/** dU[e] = V[e]^T Mg[e] (C x T by T x K); -1 when one fails. */
-int od_wino_multiply_grad(const od_wino_geo *g, const float *V, const float *Mg, float *dU);
+/** dU[e] = V[e]^T Mg[e] (C x T by T x K), or += with accumulate; -1 when
+ *  one fails. */
+int od_wino_multiply_grad(const od_wino_geo *g, const float *V, const float *Mg, float *dU, int accumulate);
 
 #endif

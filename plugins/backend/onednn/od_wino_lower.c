@@ -10,14 +10,32 @@
 #include "od_internal.h"
 #include "od_wino.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* What a Winograd step needs besides its tensors. */
 typedef struct wino_step {
-    od_wino_geo g;
+    od_wino_geo g;  /* the whole batch */
     int64_t wk, wc; /* the weights' [K][C] (forward orientation) */
     int flip;       /* backward data: kernel turned and transposed */
+    int64_t chunk;  /* images per pass (the temporaries hold this many) */
 } wino_step;
+
+/* The transformed tiles take 2.25x the input and output they come from;
+ * for large images or batches the step goes through the batch in chunks
+ * of images whose temporaries stay under this. */
+#define WINO_TEMP_BYTES ((int64_t)256 << 20)
+
+/* The geometry of images n0 .. n0 + chunk - 1 (the last chunk may be
+ * shorter), and how far into x and y they start. */
+static void chunk_geo(const wino_step *w, int64_t n0, od_wino_geo *c, int64_t *xoff, int64_t *yoff)
+{
+    const od_wino_geo *g = &w->g;
+    int64_t n = g->N - n0 < w->chunk ? g->N - n0 : w->chunk;
+    od_wino_geometry(c, n, g->C, g->K, g->H, g->W, g->pad, g->bin, g->bout);
+    *xoff = n0 * g->C * g->H * g->W; /* blocked layouts keep each image whole */
+    *yoff = n0 * g->K * g->OH * g->OW;
+}
 
 int od_wino_available(void)
 {
@@ -90,12 +108,18 @@ static int temp(od_prog *p, int64_t floats)
 static int k_forward(od_prog *p, od_step *s)
 {
     const wino_step *w = s->aux;
-    float *U = od_ptr(p, s->t[3]), *V = od_ptr(p, s->t[4]), *M = od_ptr(p, s->t[5]);
+    const float *x = od_ptr(p, s->t[0]);
+    float *y = od_ptr(p, s->t[2]), *U = od_ptr(p, s->t[3]), *V = od_ptr(p, s->t[4]), *M = od_ptr(p, s->t[5]);
     od_wino_weights(od_ptr(p, s->t[1]), w->wk, w->wc, w->flip, U);
-    od_wino_input(&w->g, od_ptr(p, s->t[0]), V);
-    if (od_wino_multiply(&w->g, V, U, M))
-        return od_fail(AIGTATT_ERR, "oneDNN's sgemm failed in a Winograd convolution");
-    od_wino_output(&w->g, M, od_ptr(p, s->t[6]), od_ptr(p, s->t[2]));
+    for (int64_t n0 = 0; n0 < w->g.N; n0 += w->chunk) {
+        od_wino_geo c;
+        int64_t xo, yo;
+        chunk_geo(w, n0, &c, &xo, &yo);
+        od_wino_input(&c, x + xo, V);
+        if (od_wino_multiply(&c, V, U, M))
+            return od_fail(AIGTATT_ERR, "oneDNN's sgemm failed in a Winograd convolution");
+        od_wino_output(&c, M, od_ptr(p, s->t[6]), y + yo);
+    }
     return AIGTATT_OK;
 }
 
@@ -103,11 +127,17 @@ static int k_forward(od_prog *p, od_step *s)
 static int k_weights(od_prog *p, od_step *s)
 {
     const wino_step *w = s->aux;
+    const float *x = od_ptr(p, s->t[0]), *dy = od_ptr(p, s->t[1]);
     float *V = od_ptr(p, s->t[3]), *Mg = od_ptr(p, s->t[4]), *dU = od_ptr(p, s->t[5]);
-    od_wino_input(&w->g, od_ptr(p, s->t[0]), V);
-    od_wino_grad_output(&w->g, od_ptr(p, s->t[1]), Mg);
-    if (od_wino_multiply_grad(&w->g, V, Mg, dU))
-        return od_fail(AIGTATT_ERR, "oneDNN's sgemm failed in a Winograd convolution");
+    for (int64_t n0 = 0; n0 < w->g.N; n0 += w->chunk) {
+        od_wino_geo c;
+        int64_t xo, yo;
+        chunk_geo(w, n0, &c, &xo, &yo);
+        od_wino_input(&c, x + xo, V);
+        od_wino_grad_output(&c, dy + yo, Mg);
+        if (od_wino_multiply_grad(&c, V, Mg, dU, n0 > 0))
+            return od_fail(AIGTATT_ERR, "oneDNN's sgemm failed in a Winograd convolution");
+    }
     od_wino_weights_grad(dU, w->wk, w->wc, od_ptr(p, s->t[2]));
     return AIGTATT_OK;
 }
@@ -165,15 +195,29 @@ int od_wino_lower(od_prog *p, int k)
         fn = k_weights;
         what = "conv2d_bwd_weight_winograd";
     }
-    const od_wino_geo *g = &ws->g;
+    /* images per pass: V and M of one image, times as many as fit */
+    od_wino_geo one;
+    od_wino_geometry(&one, 1, ws->g.C, ws->g.K, ws->g.H, ws->g.W, ws->g.pad, ws->g.bin, ws->g.bout);
+    int64_t per_image = (od_wino_v_floats(&one) + od_wino_m_floats(&one)) * (int64_t)sizeof(float);
+    int64_t budget = WINO_TEMP_BYTES;
+    const char *env = getenv("AIGTATT_ONEDNN_WINO_TEMP_KB"); /* tests: force small chunks */
+    if (env && atoll(env) > 0)
+        budget = (int64_t)atoll(env) << 10;
+    ws->chunk = budget / per_image;
+    if (ws->chunk < 1)
+        ws->chunk = 1;
+    if (ws->chunk > ws->g.N)
+        ws->chunk = ws->g.N;
+    od_wino_geo g;
+    od_wino_geometry(&g, ws->chunk, ws->g.C, ws->g.K, ws->g.H, ws->g.W, ws->g.pad, ws->g.bin, ws->g.bout);
     if (fn == k_forward) {
-        t[3] = temp(p, od_wino_u_floats(g));
-        t[4] = temp(p, od_wino_v_floats(g));
-        t[5] = temp(p, od_wino_m_floats(g));
+        t[3] = temp(p, od_wino_u_floats(&g));
+        t[4] = temp(p, od_wino_v_floats(&g));
+        t[5] = temp(p, od_wino_m_floats(&g));
     } else {
-        t[3] = temp(p, od_wino_v_floats(g));
-        t[4] = temp(p, od_wino_m_floats(g));
-        t[5] = temp(p, od_wino_u_floats(g));
+        t[3] = temp(p, od_wino_v_floats(&g));
+        t[4] = temp(p, od_wino_m_floats(&g));
+        t[5] = temp(p, od_wino_u_floats(&g));
     }
     od_step *s = NULL;
     int ok = 1;
