@@ -93,6 +93,20 @@ static void skip_without_avx2(void)
         cr_skip_test("no AVX2+FMA: the kernels are not used on this CPU");
 }
 
+/* out = the Winograd convolution of `in` (geometry g) with wf[K][C][3][3],
+ * turned and transposed with flip (backward data), as the backend runs it */
+static void wino_forward(const od_wino_geo *g, const float *wf, int64_t K, int64_t C, int flip, const float *in,
+                         float *out)
+{
+    float *U = malloc(sizeof(float) * (size_t)od_wino_u_floats(g)), *V = malloc(sizeof(float) * (size_t)od_wino_v_floats(g)),
+          *M = malloc(sizeof(float) * (size_t)od_wino_m_floats(g));
+    od_wino_weights(wf, K, C, flip, U);
+    od_wino_input(g, in, V);
+    cr_assert_eq(od_wino_multiply(g, V, U, M), 0);
+    od_wino_output(g, M, NULL, out);
+    free(U), free(V), free(M);
+}
+
 /* forward and backward data of one convolution, input block bin, output
  * block bout */
 static void forward_and_data(int64_t N, int64_t C, int64_t K, int64_t H, int64_t W, int64_t pad, int bin, int bout)
@@ -108,12 +122,7 @@ static void forward_and_data(int64_t N, int64_t C, int64_t K, int64_t H, int64_t
     od_wino_geo g;
     od_wino_geometry(&g, N, C, K, H, W, pad, bin, bout);
     float *xb = to_blocked(x, bin, N, C, H, W), *yb = malloc(sizeof(float) * (size_t)(N * K * OH * OW));
-    float *U = malloc(sizeof(float) * (size_t)od_wino_u_floats(&g)), *V = malloc(sizeof(float) * (size_t)od_wino_v_floats(&g)),
-          *M = malloc(sizeof(float) * (size_t)od_wino_m_floats(&g));
-    od_wino_weights(wf, K, C, 0, U);
-    od_wino_input(&g, xb, V);
-    cr_assert_eq(od_wino_multiply(&g, V, U, M), 0);
-    od_wino_output(&g, M, NULL, yb);
+    wino_forward(&g, wf, K, C, 0, xb, yb);
     double ef = rel_err(yb, bout, y, N, K, OH, OW);
     /* backward data: dx[n][c] = sum dy[n][k] (*) turned w[k][c], with dy = y
      * (any data will do); the reference turns the kernel and swaps its axes */
@@ -128,19 +137,13 @@ static void forward_and_data(int64_t N, int64_t C, int64_t K, int64_t H, int64_t
     od_wino_geo gd;
     od_wino_geometry(&gd, N, K, C, OH, OW, 2 - pad, bout, bin);
     float *dyb = to_blocked(y, bout, N, K, OH, OW), *dxb = malloc(sizeof(float) * (size_t)(N * C * H * W));
-    float *U2 = malloc(sizeof(float) * (size_t)od_wino_u_floats(&gd)), *V2 = malloc(sizeof(float) * (size_t)od_wino_v_floats(&gd)),
-          *M2 = malloc(sizeof(float) * (size_t)od_wino_m_floats(&gd));
-    od_wino_weights(wf, K, C, 1, U2);
-    od_wino_input(&gd, dyb, V2);
-    cr_assert_eq(od_wino_multiply(&gd, V2, U2, M2), 0);
-    od_wino_output(&gd, M2, NULL, dxb);
+    wino_forward(&gd, wf, K, C, 1, dyb, dxb);
     double ed = rel_err(dxb, bin, dx, N, C, H, W);
     cr_log_info("N%lld C%lld K%lld %lldx%lld pad %lld blocks %d/%d: forward %.2e, backward data %.2e", (long long)N,
                 (long long)C, (long long)K, (long long)H, (long long)W, (long long)pad, bin, bout, ef, ed);
     cr_expect_leq(ef, TOL, "forward differs by %.3g", ef);
     cr_expect_leq(ed, TOL, "backward data differs by %.3g", ed);
-    free(x), free(w), free(y), free(wf), free(xb), free(yb), free(U), free(V), free(M);
-    free(wt), free(dx), free(dyb), free(dxb), free(U2), free(V2), free(M2);
+    free(x), free(w), free(y), free(wf), free(xb), free(yb), free(wt), free(dx), free(dyb), free(dxb);
 }
 
 /* backward weights: dw[k][c][a][b] = sum over n, i, j of dy[n][k][i][j]
