@@ -67,6 +67,7 @@ static aigtatt_val bench_backbone(aigtatt_nn *nn, aigtatt_val image, int depth, 
 /* Command line of both benchmarks; `batch` comes in as the default. */
 typedef struct bench_args {
     int depth, batch, size, threads, steps, warmup, fuse, verbose, check;
+    int native_bn; /* backend.onednn's `native_bn` */
     const char *precision; /* backend.onednn's `precision`: f32 or bf16 */
     const char *conv;      /* backend.onednn's `convolution`: direct, auto or winograd */
     int64_t classes;
@@ -76,6 +77,7 @@ typedef struct bench_args {
 static int bench_parse(int argc, char **argv, bench_args *a)
 {
     a->depth = 50, a->size = 224, a->threads = 2, a->steps = 5, a->warmup = 2, a->fuse = 1, a->verbose = 0;
+    a->native_bn = 1;
     a->classes = 1000;
     a->peak = 0;
     a->precision = "f32";
@@ -92,13 +94,14 @@ static int bench_parse(int argc, char **argv, bench_args *a)
         else if (!strcmp(o, "--classes")) a->classes = atoll(v), i++;
         else if (!strcmp(o, "--peak")) a->peak = atof(v), i++;
         else if (!strcmp(o, "--no-fuse")) a->fuse = 0;
+        else if (!strcmp(o, "--no-native-bn")) a->native_bn = 0;
         else if (!strcmp(o, "--verbose")) a->verbose = 1;
         else if (!strcmp(o, "--precision")) a->precision = v, i++;
         else if (!strcmp(o, "--check")) a->check = 1;
         else if (!strcmp(o, "--conv")) a->conv = v, i++;
         else {
             fprintf(stderr, "usage: %s [--depth N] [--batch N] [--size N] [--threads N] [--steps N] [--warmup N] "
-                            "[--classes N] [--peak GFLOPS] [--precision f32|bf16] [--conv direct|auto|winograd] [--check] [--no-fuse] [--verbose]\n", argv[0]);
+                            "[--classes N] [--peak GFLOPS] [--precision f32|bf16] [--conv direct|auto|winograd] [--check] [--no-fuse] [--no-native-bn] [--verbose]\n", argv[0]);
             return -1;
         }
     }
@@ -160,8 +163,9 @@ static void bench_fill_normal(float *d, size_t n, uint64_t seed)
 static aigtatt_params *bench_backend_params(const aigtatt_component *bc, const bench_args *g, const char *precision)
 {
     char yaml[256];
-    snprintf(yaml, sizeof yaml, "threads: %d\nfuse: %s\nverbose: %s\nprecision: %s\nconvolution: %s\n", g->threads,
-             g->fuse ? "true" : "false", g->verbose ? "true" : "false", precision, g->conv);
+    snprintf(yaml, sizeof yaml, "threads: %d\nfuse: %s\nverbose: %s\nprecision: %s\nconvolution: %s\nnative_bn: %s\n",
+             g->threads, g->fuse ? "true" : "false", g->verbose ? "true" : "false", precision, g->conv,
+             g->native_bn ? "true" : "false");
     return bench_params(bc, yaml);
 }
 

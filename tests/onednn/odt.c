@@ -100,9 +100,14 @@ int odt_pair_make_counting(odt_pair *p, aigtatt_nn_lowered *low, void *device, c
     rewind(log);
     char line[512];
     int n = 0;
-    while (fgets(line, sizeof line, log))
+    /* ODT_SHOW_STEPS=1 passes the step listing on (to read a failure) */
+    int show = getenv("ODT_SHOW_STEPS") && atoi(getenv("ODT_SHOW_STEPS"));
+    while (fgets(line, sizeof line, log)) {
         if (strstr(line, "backend.onednn: step") && strstr(line, needle))
             n++;
+        if (show)
+            fputs(line, stderr);
+    }
     fclose(log);
     return n;
 }

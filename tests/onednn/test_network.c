@@ -286,6 +286,21 @@ Test(network, train_winograd_unfused_one_thread, .timeout = 300)
 {
     train(16, "threads: 1\nfuse: false\nconvolution: winograd\nverbose: true\n");
 }
+/* the same network with one thing changed at a time (batch norm,
+ * threads, fusion, width), so a failure of train_winograd says where */
+Test(network, train_winograd_onednn_bn, .timeout = 300)
+{
+    train(8, "threads: 2\nconvolution: winograd\nnative_bn: false\nverbose: true\n");
+}
+Test(network, train_winograd_fused_one_thread, .timeout = 300)
+{
+    train(8, "threads: 1\nconvolution: winograd\nverbose: true\n");
+}
+Test(network, train_winograd_unfused, .timeout = 300)
+{
+    train(8, "threads: 2\nfuse: false\nconvolution: winograd\nverbose: true\n");
+}
+Test(network, train_winograd_wide, .timeout = 300) { train(16, "threads: 2\nconvolution: winograd\nverbose: true\n"); }
 Test(network, infer_winograd_unfused, .timeout = 300)
 {
     infer(16, "fuse: false\nconvolution: winograd\nverbose: true\n");

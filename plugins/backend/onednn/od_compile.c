@@ -66,6 +66,50 @@ int od_md_is_plain(const dnnl_memory_desc_t *md)
     return 1;
 }
 
+const char *od_md_layout_name(const dnnl_memory_desc_t *md)
+{
+    if (od_md_is_plain(md))
+        return "plain";
+    if (md->ndims != 4)
+        return "blocked";
+    static const struct {
+        dnnl_format_tag_t tag;
+        const char *name;
+    } t[] = { { dnnl_aBcd8b, "nChw8c" }, { dnnl_aBcd16b, "nChw16c" }, { dnnl_acdb, "nhwc" } };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        dnnl_memory_desc_t r;
+        if (dnnl_memory_desc_init_by_tag(&r, 4, md->dims, md->data_type, t[i].tag) == dnnl_success &&
+            dnnl_memory_desc_equal(&r, md))
+            return t[i].name;
+    }
+    return "blocked";
+}
+
+void od_step_describe(od_prog *p, const od_step *s, char *buf, size_t n)
+{
+    const char *impl = "";
+    int ta = -1;
+    if (s->prim) {
+        const_dnnl_primitive_desc_t pd = NULL;
+        dnnl_primitive_get_primitive_desc(s->prim, &pd);
+        if (pd)
+            dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl);
+        ta = s->nargs > 0 ? s->arg_t[0] : -1;
+    } else {
+        impl = "c";
+        ta = s->nt > 0 ? s->t[0] : -1;
+    }
+    size_t k = (size_t)snprintf(buf, n, "%s", impl ? impl : "");
+    if (ta < 0 || k + 40 >= n)
+        return;
+    const dnnl_memory_desc_t *m = &p->t[ta].md;
+    k += (size_t)snprintf(buf + k, n - k, " [%s %s", m->data_type == dnnl_bf16 ? "bf16" : "f32", od_md_layout_name(m));
+    for (int d = 0; d < m->ndims && k + 24 < n; d++)
+        k += (size_t)snprintf(buf + k, n - k, "%s%lld", d ? "x" : " ", (long long)m->dims[d]);
+    if (k + 1 < n)
+        snprintf(buf + k, n - k, "]");
+}
+
 int od_vdims(const od_val *v, int64_t *dims)
 {
     if (v->ndim == 0) {
@@ -842,15 +886,9 @@ int od_compile_ir(od_device *dev, const aigtatt_ir *ir, od_prog **out)
     if (dev->verbose) {
         for (size_t i = 0; i < p->ns; i++) {
             od_step *s = &p->s[i];
-            const char *impl = "";
-            if (s->prim) {
-                const_dnnl_primitive_desc_t pd = NULL;
-                dnnl_primitive_get_primitive_desc(s->prim, &pd);
-                if (pd)
-                    dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl);
-            }
-            od_host->log(AIGTATT_LOG_INFO, "backend.onednn: step %zu op %d %s %s", i, s->op, s->what,
-                         impl ? impl : "");
+            char d[224];
+            od_step_describe(p, s, d, sizeof d);
+            od_host->log(AIGTATT_LOG_INFO, "backend.onednn: step %zu op %d %s %s", i, s->op, s->what, d);
         }
     }
     od_host->log(AIGTATT_LOG_DEBUG,

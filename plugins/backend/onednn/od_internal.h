@@ -28,6 +28,17 @@
 
 extern const aigtatt_host *od_host;
 
+/** "plain", "nChw8c", "nChw16c", "nhwc" or "blocked": what a 4-d
+ *  activation's layout is, for the profile and messages. */
+const char *od_md_layout_name(const dnnl_memory_desc_t *md);
+
+/** What the verbose listing and the profile say of a step: oneDNN's
+ *  implementation (or "c" for a C kernel) and its first tensor's type,
+ *  layout and dims, into buf (n bytes, always terminated). */
+struct od_prog;
+struct od_step;
+void od_step_describe(struct od_prog *p, const struct od_step *s, char *buf, size_t n);
+
 /** Fails with a message prefixed "backend.onednn: "; returns the status. */
 int od_fail(int status, const char *fmt, ...) AIGTATT_PRINTF(2, 3);
 

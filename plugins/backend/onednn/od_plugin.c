@@ -268,26 +268,10 @@ static void profile_report(od_prog *p)
             }
         if (bt <= 0)
             break;
-        const char *impl = "";
-        if (p->s[bi].prim) {
-            const_dnnl_primitive_desc_t pd = NULL;
-            dnnl_primitive_get_primitive_desc(p->s[bi].prim, &pd);
-            if (pd)
-                dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl);
-        }
-        const char *shape = "";
-        char sb[160] = "";
-        if (p->s[bi].prim && p->s[bi].nargs > 0) { /* the first argument's dims: enough to tell layers apart */
-            const dnnl_memory_desc_t *m = &p->t[p->s[bi].arg_t[0]].md;
-            size_t n = 0;
-            for (int d = 0; d < m->ndims && n + 24 < sizeof sb; d++)
-                n += (size_t)snprintf(sb + n, sizeof sb - n, "%s%lld", d ? "x" : " [", (long long)m->dims[d]);
-            if (n)
-                snprintf(sb + n, sizeof sb - n, "]");
-            shape = sb;
-        }
-        fprintf(stderr, "  slow step %zu (op %d %s, %s%s): %.4f s/run\n", bi, p->s[bi].op, p->s[bi].what,
-                impl ? impl : "", shape, bt / p->prof_runs);
+        char d[224];
+        od_step_describe(p, &p->s[bi], d, sizeof d);
+        fprintf(stderr, "  slow step %zu (op %d %s, %s): %.4f s/run\n", bi, p->s[bi].op, p->s[bi].what, d,
+                bt / p->prof_runs);
         p->prof[bi] = -p->prof[bi];
     }
 }
@@ -475,12 +459,14 @@ static const aigtatt_param_desc od_params[] = {
       .doc = "Fuse ops where the result stays within fp32 rounding of the unfused graph: batch norm + ReLU "
              "(training), add + ReLU, and in inference convolution + batch norm (folded) + residual add + ReLU." },
     { .name = "native_bn", .type = AIGTATT_PARAM_BOOL, .default_value = "true",
-      .doc = "Batch norm (forward, backward, with a fused ReLU) in the backend's own C kernels: channel blocks "
-             "per thread, statistics in double, two passes each way. oneDNN 2.6's batch norm synchronises its "
-             "threads with spin barriers and stalls when cores are shared; false uses it anyway. Layouts the "
-             "kernels do not handle (padded channel blocks) always use oneDNN's." },
+      .doc = "Batch norm (forward, backward, with a fused ReLU) in the backend's own C kernels, on f32 or bf16 "
+             "activations in plain, nChw8c, nChw16c or NHWC layout: channel blocks (NHWC: pixel ranges) per "
+             "thread, statistics in double, two passes each way. oneDNN 2.6's batch norm synchronises its "
+             "threads with spin barriers and stalls when cores are shared, and its bf16 one was slower; false "
+             "uses it anyway. Layouts the kernels do not handle (padded channel blocks) always use oneDNN's." },
     { .name = "verbose", .type = AIGTATT_PARAM_BOOL, .default_value = "false",
-      .doc = "Log every compiled step with the oneDNN implementation it uses." },
+      .doc = "Log every compiled step with the oneDNN implementation it uses (c: the backend's own kernel) and "
+             "its first tensor's type, layout and dims." },
     { 0 }
 };
 
