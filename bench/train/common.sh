@@ -32,20 +32,36 @@ echo "== peer: $("$py" -c 'import torch, torchvision; print("torch", torch.__ver
 precision=${PRECISION:-f32}
 conv=${CONV:-direct}
 export OMP_NUM_THREADS="$threads"
+# On a machine with more cores than threads both sides run pinned to the
+# same CPUs, one per physical core, threads bound, so neither gets two
+# hyperthreads of one core or moves between cores mid-run. (Pinned, a
+# lent 16-core machine still varied 1.6x between rounds with no steal
+# time: the steal printed at the end tells a shared host apart.)
+pin=""
+if [ "$(getconf _NPROCESSORS_ONLN)" -gt "$threads" ] && command -v taskset >/dev/null && command -v lscpu >/dev/null; then
+    cpus=$(lscpu -p=CPU,CORE | grep -v '^#' | awk -F, '!s[$2]++ {print $1}' | head -n "$threads" | paste -sd, -)
+    if [ "$(echo "$cpus" | tr ',' '\n' | grep -c .)" -eq "$threads" ]; then
+        pin="taskset -c $cpus"
+        export OMP_PROC_BIND=true OMP_PLACES=threads
+        echo "== both sides pinned to CPUs $cpus"
+    fi
+fi
+# the hypervisor's steal time over the run (a shared host shows up here)
+steal0=$(awk '$1 == "cpu" {print $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat)
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
 for d in $depths; do
     r=0
     while [ "$r" -lt "$rounds" ]; do
         ours() {
-            out=$("$exe" --depth "$d" --batch "$batch" --size "$size" --threads "$threads" --steps "$steps" \
+            out=$($pin "$exe" --depth "$d" --batch "$batch" --size "$size" --threads "$threads" --steps "$steps" \
                   --warmup "$warmup" --peak "$peak" --precision "$precision" --conv "$conv" 2>/dev/null)
             echo "$out" | grep -v '^RESULT'
             echo "$out" | grep '^RESULT' >>"$results"
         }
         theirs() {
             g=$(grep "framework=aigtatt mode=$mode depth=$d " "$results" | tail -n 1 | sed 's/.*gflop_per_image=\([^ ]*\).*/\1/')
-            out=$("$py" "$peer" --depth "$d" --batch "$batch" --size "$size" --threads "$threads" --steps "$steps" \
+            out=$($pin "$py" "$peer" --depth "$d" --batch "$batch" --size "$size" --threads "$threads" --steps "$steps" \
                   --warmup "$warmup" --peak "$peak" --gflop-per-image "${g:-0}" 2>/dev/null)
             echo "$out" | grep -v '^RESULT'
             echo "$out" | grep '^RESULT' >>"$results"
@@ -70,4 +86,6 @@ for d in $depths; do
                    gf["aigtatt"], 100 * gf["aigtatt"] / peak, gf["pytorch"], 100 * gf["pytorch"] / peak
         }' "$results"
 done
-echo "(best median over $rounds rounds; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg))"
+steal=$(awk -v a="$steal0" '$1 == "cpu" {split(a, s, " "); t = $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 - s[2];
+    printf "%.1f%%", (t > 0 ? 100 * ($9 - s[1]) / t : 0)}' /proc/stat)
+echo "(best median over $rounds rounds; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg); steal time during the run: $steal)"

@@ -14,6 +14,8 @@
 # measured by fma_peak, else threads x nominal clock x 32 FLOPs/cycle for AVX2+FMA, 64 with
 # AVX-512), PYTHON (/usr/bin/python3),
 # JOBS (build), NO_BUILD (1: run the binaries already in BUILD_DIR).
+# On a machine with more cores than THREADS both sides are pinned to the
+# same cores (common.sh); the last line gives the hypervisor's steal time.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
