@@ -35,40 +35,67 @@ static void geometry(const rb_op *op, const rb_val *x, const rb_val *w, const rb
     q->og = q->o / q->g;
 }
 
-/* mode 0: y = conv(x, w) + b; 1: dx += dy * w; 2: dw += dy * x. */
+/* The outputs o in [0, out) whose input index o * s - p + k lies in
+ * [0, n): [*lo, *hi) (empty when none). k is the kernel tap times the
+ * dilation. */
+static void valid_range(int64_t n, int64_t out, int64_t s, int64_t p, int64_t k, int64_t *lo, int64_t *hi)
+{
+    int64_t a = p - k, b = n - 1 + p - k; /* o * s in [a, b] */
+    *lo = a <= 0 ? 0 : (a + s - 1) / s;
+    *hi = b < 0 ? 0 : b / s + 1;
+    if (*hi > out)
+        *hi = out;
+    if (*hi < *lo)
+        *hi = *lo;
+}
+
+/* mode 0: y = conv(x, w) + b; 1: dx += dy * w; 2: dw += dy * x.
+ * For each kernel tap the rows and columns that stay inside the input are
+ * worked out once, so the innermost loop runs along an output row without
+ * tests. Each output of the forward and each weight gradient receives its
+ * terms in the same order as a loop over (input channel, tap) per output
+ * would add them (bit for bit); the input gradient sums its terms in
+ * another order, which in double is far below any tolerance here. */
 static void conv_loops(int mode, const conv_geo *q, double *x, double *w, double *y)
 {
     for (int64_t n = 0; n < q->n; n++)
         for (int64_t o = 0; o < q->o; o++) {
             int64_t g = o / q->og;
-            for (int64_t oy = 0; oy < q->oh; oy++)
-                for (int64_t ox = 0; ox < q->ow; ox++) {
-                    double *yp = &y[((n * q->o + o) * q->oh + oy) * q->ow + ox];
-                    double acc = 0, dy = *yp;
-                    for (int64_t ci = 0; ci < q->cg; ci++) {
-                        int64_t c = g * q->cg + ci;
-                        for (int64_t ky = 0; ky < q->kh; ky++) {
-                            int64_t iy = oy * q->sh - q->ph + ky * q->dh;
-                            if (iy < 0 || iy >= q->h)
-                                continue;
-                            for (int64_t kx = 0; kx < q->kw; kx++) {
-                                int64_t ix = ox * q->sw - q->pw + kx * q->dw;
-                                if (ix < 0 || ix >= q->w)
-                                    continue;
-                                double *xp = &x[((n * q->c + c) * q->h + iy) * q->w + ix];
-                                double *wp = &w[((o * q->cg + ci) * q->kh + ky) * q->kw + kx];
-                                if (mode == 0)
-                                    acc += *xp * *wp;
-                                else if (mode == 1)
-                                    *xp += dy * *wp;
-                                else
-                                    *wp += dy * *xp;
-                            }
+            double *yo = &y[(n * q->o + o) * q->oh * q->ow];
+            if (mode == 0)
+                for (int64_t i = 0; i < q->oh * q->ow; i++)
+                    yo[i] = 0;
+            for (int64_t ci = 0; ci < q->cg; ci++) {
+                int64_t c = g * q->cg + ci;
+                double *xc = &x[(n * q->c + c) * q->h * q->w];
+                for (int64_t ky = 0; ky < q->kh; ky++) {
+                    int64_t y0, y1;
+                    valid_range(q->h, q->oh, q->sh, q->ph, ky * q->dh, &y0, &y1);
+                    for (int64_t kx = 0; kx < q->kw; kx++) {
+                        int64_t x0, x1;
+                        valid_range(q->w, q->ow, q->sw, q->pw, kx * q->dw, &x0, &x1);
+                        double *wp = &w[((o * q->cg + ci) * q->kh + ky) * q->kw + kx];
+                        double wv = *wp, acc = *wp;
+                        for (int64_t oy = y0; oy < y1; oy++) {
+                            /* xc[xb + ox * sw]: input column ox * sw - pw + kx * dw of row iy */
+                            const int64_t iy = oy * q->sh - q->ph + ky * q->dh, sw = q->sw;
+                            const int64_t xb = iy * q->w - q->pw + kx * q->dw;
+                            double *yr = yo + oy * q->ow;
+                            if (mode == 0)
+                                for (int64_t ox = x0; ox < x1; ox++)
+                                    yr[ox] += xc[xb + ox * sw] * wv;
+                            else if (mode == 1)
+                                for (int64_t ox = x0; ox < x1; ox++)
+                                    xc[xb + ox * sw] += yr[ox] * wv;
+                            else
+                                for (int64_t ox = x0; ox < x1; ox++)
+                                    acc += yr[ox] * xc[xb + ox * sw];
                         }
+                        if (mode == 2)
+                            *wp = acc;
                     }
-                    if (mode == 0)
-                        *yp = acc;
                 }
+            }
         }
 }
 
