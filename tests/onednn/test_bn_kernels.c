@@ -6,6 +6,10 @@
  * a network on an AVX2 machine never reaches (nChw16c, NHWC and bf16 are
  * what oneDNN picks on AVX-512 and AMX machines).
  *
+ * With fewer channel blocks than threads the kernels split each block's
+ * images into parts: on 2 threads the 16-channel cases take that path
+ * (OMP_NUM_THREADS=16 pushes every blocked case through it).
+ *
  * Training forward and backward, with and without the fused ReLU: within
  * 2e-5 (f32) or 1e-2 (bf16: inputs are exact, outputs rounded to 8 bits)
  * of the largest reference value. Inference forward: bit for bit the

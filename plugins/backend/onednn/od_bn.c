@@ -1,10 +1,12 @@
 /* backend.onednn: batch norm on f32 or bf16 activations (od_bn.h).
  *
- * Each thread owns whole channel blocks, so there is no reduction across
- * threads and no barrier but the parallel loop's own (oneDNN's batch norm
- * synchronises its threads with spin barriers several times per call,
- * which stalls badly on an oversubscribed machine, and its bf16 kernels
- * in oneDNN 2.6 took 18% of a ResNet-50 training step on an AMX machine).
+ * Each thread owns whole channel blocks (or, with fewer blocks than
+ * threads, parts of a block's images, summed afterwards in order), so
+ * there is no shared accumulator and no barrier but the parallel loops'
+ * own. (oneDNN's batch norm synchronises its threads with spin barriers
+ * several times per call, which stalls badly on an oversubscribed
+ * machine, and its bf16 kernels in oneDNN 2.6 took 18% of a ResNet-50
+ * training step on an AMX machine.)
  * Statistics are shifted by each channel's first element (no E[x^2] -
  * E[x]^2 cancellation). Forward: 2 passes over x (statistics, then y with
  * the ReLU when fused); backward: 2 passes (sums, then dx, with the ReLU's
@@ -76,6 +78,8 @@ int od_bn_geo_make(od_bn_geo *g, int64_t N, int64_t C, int64_t HW, int layout, i
     g->C = C;
     g->HW = HW;
     g->bf16 = bf16;
+    g->n0 = 0;
+    g->n1 = N;
     switch (layout) {
     case OD_BN_PLAIN:
         g->L = 1;
@@ -393,11 +397,124 @@ static int backward_rows(const od_bn_geo *g, const void *dy, const void *x, cons
     return 0;
 }
 
+/* Fewer channel blocks than threads (64 channels in nChw16c on 16
+ * threads): each block's images are split into P parts, so nb * P tasks
+ * keep the threads busy; the parts' sums are added in part order. 1 when
+ * the blocks alone suffice. */
+static int64_t image_parts(const od_bn_geo *g, int64_t nb)
+{
+    int64_t T = omp_get_max_threads();
+    if (nb >= T || g->N < 2)
+        return 1;
+    int64_t P = (T + nb - 1) / nb;
+    return P < g->N ? P : g->N;
+}
+
+static od_bn_geo part_geo(const od_bn_geo *g, int64_t part, int64_t P)
+{
+    od_bn_geo q = *g;
+    q.n0 = g->N * part / P;
+    q.n1 = g->N * (part + 1) / P;
+    return q;
+}
+
+static int forward_parts(const od_bn_geo *g, int64_t nb, int64_t P, const void *x, void *y, const float *w,
+                         const float *b, float *rm, float *rv, float *sm, float *si, int relu, int bs, int upd,
+                         double factor, double eps)
+{
+    int64_t C = g->C, L = g->L;
+    double M = (double)(g->N * g->HW);
+    float *f = malloc(sizeof(float) * (size_t)C * 3);
+    double *d = bs ? malloc(sizeof(double) * (size_t)(C * 2 * P)) : NULL;
+    if (!f || (bs && !d)) {
+        free(f);
+        free(d);
+        return -1;
+    }
+    float *K = f, *sc = f + C, *sh = f + 2 * C;
+    if (bs) {
+#pragma omp parallel for schedule(static)
+        for (int64_t t = 0; t < nb * P; t++) {
+            int64_t cb = t / P, part = t % P;
+            od_bn_geo q = part_geo(g, part, P);
+            block_stats(x, &q, cb, K + cb * L, d + (part * 2) * C + cb * L, d + (part * 2 + 1) * C + cb * L);
+        }
+        for (int64_t c = 0; c < C; c++) {
+            double s1 = 0, s2 = 0;
+            for (int64_t part = 0; part < P; part++) {
+                s1 += d[(part * 2) * C + c];
+                s2 += d[(part * 2 + 1) * C + c];
+            }
+            channel_forward(c, K[c], s1, s2, M, w, b, rm, rv, sm, si, upd, factor, eps, &sc[c], &sh[c]);
+        }
+    } else {
+        for (int64_t c = 0; c < C; c++)
+            channel_eval(c, w, b, rm, rv, eps, &sc[c], &sh[c]);
+    }
+#pragma omp parallel for schedule(static)
+    for (int64_t t = 0; t < nb * P; t++) {
+        od_bn_geo q = part_geo(g, t % P, P);
+        block_apply(x, y, &q, t / P, sc + (t / P) * L, sh + (t / P) * L, relu);
+    }
+    free(f);
+    free(d);
+    return 0;
+}
+
+static int backward_parts(const od_bn_geo *g, int64_t nb, int64_t P, const void *dy, const void *x, const float *w,
+                          const float *mv, const float *sv, const float *fb, int relu, int train, double eps,
+                          void *dx, float *dw, float *db)
+{
+    int64_t C = g->C, L = g->L;
+    double M = (double)(g->N * g->HW);
+    float *f = malloc(sizeof(float) * (size_t)C * 6);
+    double *d = malloc(sizeof(double) * (size_t)(C * 2 * P));
+    if (!f || !d) {
+        free(f);
+        free(d);
+        return -1;
+    }
+    float *mean = f, *sc = f + C, *sh = f + 2 * C, *k1 = f + 3 * C, *kx = f + 4 * C, *k0 = f + 5 * C;
+    for (int64_t c = 0; c < C; c++) {
+        mean[c] = mv[c];
+        channel_mask(c, w, mv, sv, fb, train, eps, &sc[c], &sh[c]);
+    }
+#pragma omp parallel for schedule(static)
+    for (int64_t t = 0; t < nb * P; t++) {
+        int64_t cb = t / P, part = t % P;
+        od_bn_geo q = part_geo(g, part, P);
+        block_bsums(dy, x, relu, sc + cb * L, sh + cb * L, &q, cb, mean + cb * L, d + (part * 2) * C + cb * L,
+                    d + (part * 2 + 1) * C + cb * L);
+    }
+    for (int64_t c = 0; c < C; c++) {
+        double s1 = 0, s2 = 0;
+        for (int64_t part = 0; part < P; part++) {
+            s1 += d[(part * 2) * C + c];
+            s2 += d[(part * 2 + 1) * C + c];
+        }
+        channel_backward(c, s1, s2, M, w, mv, sv, train, eps, dw, db, &k1[c], &kx[c], &k0[c]);
+    }
+    if (dx) {
+#pragma omp parallel for schedule(static)
+        for (int64_t t = 0; t < nb * P; t++) {
+            int64_t cb = t / P;
+            od_bn_geo q = part_geo(g, t % P, P);
+            block_dx(dy, x, relu, sc + cb * L, sh + cb * L, dx, &q, cb, k1 + cb * L, kx + cb * L, k0 + cb * L);
+        }
+    }
+    free(f);
+    free(d);
+    return 0;
+}
+
 int od_bn_forward(const od_bn_geo *g, const void *x, void *y, const float *w, const float *b, float *rm, float *rv,
                   float *sm, float *si, int relu, int bs, int upd, double factor, double eps)
 {
     if (g->rows)
         return forward_rows(g, x, y, w, b, rm, rv, sm, si, relu, bs, upd, factor, eps);
+    int64_t P = image_parts(g, g->C / g->L);
+    if (P > 1)
+        return forward_parts(g, g->C / g->L, P, x, y, w, b, rm, rv, sm, si, relu, bs, upd, factor, eps);
     double M = (double)(g->N * g->HW);
     int64_t nb = g->C / g->L;
 #pragma omp parallel for schedule(static) if (nb > 1)
@@ -424,6 +541,9 @@ int od_bn_backward(const od_bn_geo *g, const void *dy, const void *x, const floa
 {
     if (g->rows)
         return backward_rows(g, dy, x, w, mv, sv, fb, relu, train, eps, dx, dw, db);
+    int64_t P = image_parts(g, g->C / g->L);
+    if (P > 1)
+        return backward_parts(g, g->C / g->L, P, dy, x, w, mv, sv, fb, relu, train, eps, dx, dw, db);
     double M = (double)(g->N * g->HW);
     int64_t nb = g->C / g->L;
 #pragma omp parallel for schedule(static) if (nb > 1)

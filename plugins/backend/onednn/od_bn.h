@@ -23,6 +23,7 @@ typedef struct od_bn_geo {
     int64_t sN, sB, sI; /* strides in elements */
     int bf16;           /* elements are bf16 (else f32) */
     int rows;           /* NHWC: threads split the pixels (rows of C) rather than the channel blocks */
+    int64_t n0, n1;     /* the images a block loop covers (od_bn_geo_make: all) */
 } od_bn_geo;
 
 /** Layout codes for od_bn_geo_make: plain, blocked by 8 or 16, NHWC. */

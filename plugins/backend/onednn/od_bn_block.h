@@ -77,7 +77,7 @@ static inline __attribute__((always_inline)) void CAT(blk_stats, SUF)(const void
 {
     VF k = LD(x, cb * g->sB);
     VD a1 = { 0 }, a2 = { 0 };
-    for (int64_t n = 0; n < g->N; n++) {
+    for (int64_t n = g->n0; n < g->n1; n++) {
         int64_t base = n * g->sN + cb * g->sB;
         for (int64_t i0 = 0; i0 < g->HW; i0 += BN_CHUNK) {
             int64_t i1 = i0 + BN_CHUNK < g->HW ? i0 + BN_CHUNK : g->HW;
@@ -101,7 +101,7 @@ static inline __attribute__((always_inline)) void CAT(blk_apply, SUF)(const void
                                                                     int relu)
 {
     VF vsc = VLOAD(sc), vsh = VLOAD(sh);
-    for (int64_t n = 0; n < g->N; n++) {
+    for (int64_t n = g->n0; n < g->n1; n++) {
         int64_t base = n * g->sN + cb * g->sB;
         for (int64_t i = 0; i < g->HW; i++) {
             int64_t o = base + i * g->sI;
@@ -121,7 +121,7 @@ static inline __attribute__((always_inline)) void CAT(blk_bsums, SUF)(const void
 {
     VF vsc = VLOAD(sc), vsh = VLOAD(sh), m = VLOAD(mean);
     VD a1 = { 0 }, a2 = { 0 };
-    for (int64_t n = 0; n < g->N; n++) {
+    for (int64_t n = g->n0; n < g->n1; n++) {
         int64_t base = n * g->sN + cb * g->sB;
         for (int64_t i0 = 0; i0 < g->HW; i0 += BN_CHUNK) {
             int64_t i1 = i0 + BN_CHUNK < g->HW ? i0 + BN_CHUNK : g->HW;
@@ -149,7 +149,7 @@ static inline __attribute__((always_inline)) void CAT(blk_dx, SUF)(const void *d
                                                                  const float *kx, const float *k0)
 {
     VF vsc = VLOAD(sc), vsh = VLOAD(sh), v1 = VLOAD(k1), vx = VLOAD(kx), v0 = VLOAD(k0);
-    for (int64_t n = 0; n < g->N; n++) {
+    for (int64_t n = g->n0; n < g->n1; n++) {
         int64_t base = n * g->sN + cb * g->sB;
         for (int64_t i = 0; i < g->HW; i++) {
             int64_t o = base + i * g->sI;
@@ -199,7 +199,7 @@ static inline __attribute__((always_inline)) void CAT(pln_stats, SUF)(const void
     VD a1 = { 0 }, a2 = { 0 };
     double t1 = 0, t2 = 0;
     int64_t nv = g->HW / W * W;
-    for (int64_t n = 0; n < g->N; n++) {
+    for (int64_t n = g->n0; n < g->n1; n++) {
         int64_t base = n * g->sN + c * g->sB;
         for (int64_t i0 = 0; i0 < nv; i0 += BN_CHUNK * W) {
             int64_t i1 = i0 + BN_CHUNK * W < nv ? i0 + BN_CHUNK * W : nv;
@@ -227,7 +227,7 @@ static inline __attribute__((always_inline)) void CAT(pln_apply, SUF)(const void
                                                                     int64_t c, float sc, float sh, int relu)
 {
     int64_t nv = g->HW / W * W;
-    for (int64_t n = 0; n < g->N; n++) {
+    for (int64_t n = g->n0; n < g->n1; n++) {
         int64_t base = n * g->sN + c * g->sB;
         for (int64_t i = 0; i < nv; i += W) {
             VF v = LD(x, base + i) * sc + sh;
@@ -251,7 +251,7 @@ static inline __attribute__((always_inline)) void CAT(pln_bsums, SUF)(const void
     double t1 = 0, t2 = 0;
     int64_t nv = g->HW / W * W;
     VF vsc = (VF){ 0 } + sc, vsh = (VF){ 0 } + sh;
-    for (int64_t n = 0; n < g->N; n++) {
+    for (int64_t n = g->n0; n < g->n1; n++) {
         int64_t base = n * g->sN + c * g->sB;
         for (int64_t i0 = 0; i0 < nv; i0 += BN_CHUNK * W) {
             int64_t i1 = i0 + BN_CHUNK * W < nv ? i0 + BN_CHUNK * W : nv;
@@ -284,7 +284,7 @@ static inline __attribute__((always_inline)) void CAT(pln_dx, SUF)(const void *d
 {
     int64_t nv = g->HW / W * W;
     VF vsc = (VF){ 0 } + sc, vsh = (VF){ 0 } + sh;
-    for (int64_t n = 0; n < g->N; n++) {
+    for (int64_t n = g->n0; n < g->n1; n++) {
         int64_t base = n * g->sN + c * g->sB;
         for (int64_t i = 0; i < nv; i += W) {
             VF xv = LD(x, base + i), d = LD(dy, base + i);
