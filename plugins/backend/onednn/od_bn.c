@@ -301,7 +301,7 @@ static int rows_alloc(rows_mem *m, int64_t C)
     return 0;
 }
 
-/* the first thread's row range of nt threads over R rows */
+/* thread t's share of R rows among nt threads: [*r0, *r1) */
 static void rows_range(int64_t R, int t, int nt, int64_t *r0, int64_t *r1)
 {
     *r0 = R * t / nt;
