@@ -66,23 +66,29 @@ int od_md_is_plain(const dnnl_memory_desc_t *md)
     return 1;
 }
 
-const char *od_md_layout_name(const dnnl_memory_desc_t *md)
+od_layout od_md_layout(const dnnl_memory_desc_t *md)
 {
     if (od_md_is_plain(md))
-        return "plain";
+        return OD_LAYOUT_PLAIN;
     if (md->ndims != 4)
-        return "blocked";
+        return OD_LAYOUT_OTHER;
     static const struct {
         dnnl_format_tag_t tag;
-        const char *name;
-    } t[] = { { dnnl_aBcd8b, "nChw8c" }, { dnnl_aBcd16b, "nChw16c" }, { dnnl_acdb, "nhwc" } };
+        od_layout layout;
+    } t[] = { { dnnl_aBcd8b, OD_LAYOUT_NCHW8C }, { dnnl_aBcd16b, OD_LAYOUT_NCHW16C }, { dnnl_acdb, OD_LAYOUT_NHWC } };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
         dnnl_memory_desc_t r;
         if (dnnl_memory_desc_init_by_tag(&r, 4, md->dims, md->data_type, t[i].tag) == dnnl_success &&
             dnnl_memory_desc_equal(&r, md))
-            return t[i].name;
+            return t[i].layout;
     }
-    return "blocked";
+    return OD_LAYOUT_OTHER;
+}
+
+const char *od_md_layout_name(const dnnl_memory_desc_t *md)
+{
+    static const char *const names[] = { "plain", "nChw8c", "nChw16c", "nhwc", "blocked" };
+    return names[od_md_layout(md)];
 }
 
 void od_step_describe(od_prog *p, const od_step *s, char *buf, size_t n)

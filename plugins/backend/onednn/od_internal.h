@@ -28,8 +28,21 @@
 
 extern const aigtatt_host *od_host;
 
-/** "plain", "nChw8c", "nChw16c", "nhwc" or "blocked": what a 4-d
- *  activation's layout is, for the profile and messages. */
+/** The activation layouts the backend's own kernels and messages tell
+ *  apart (blocked ones may pad the channels: check C against the block). */
+typedef enum od_layout {
+    OD_LAYOUT_PLAIN,
+    OD_LAYOUT_NCHW8C,
+    OD_LAYOUT_NCHW16C,
+    OD_LAYOUT_NHWC,
+    OD_LAYOUT_OTHER
+} od_layout;
+
+/** Which of those md is. */
+od_layout od_md_layout(const dnnl_memory_desc_t *md);
+
+/** "plain", "nChw8c", "nChw16c", "nhwc" or "blocked": od_md_layout as
+ *  text, for the profile and the verbose listing. */
 const char *od_md_layout_name(const dnnl_memory_desc_t *md);
 
 /** What the verbose listing and the profile say of a step: oneDNN's

@@ -311,35 +311,29 @@ static int conv_bwd_weight(od_prog *p, int k)
 
 /* ---- batch norm ---- */
 
-/* Whether the native batch norm kernels handle x's layout: plain, or
- * nChw8c without padded channels. *B gets the channel block. */
 /* The layouts od_bn.c handles (f32 or bf16): plain, nChw8c, nChw16c,
- * NHWC; *B gets the layout code (OD_BN_*). */
+ * NHWC, without padded channels; *B gets the layout code (OD_BN_*). */
 static int bn_native_layout(od_prog *p, const dnnl_memory_desc_t *md, int64_t *B)
 {
     if (!p->dev->native_bn || md->ndims < 2 || (md->data_type != dnnl_f32 && md->data_type != dnnl_bf16))
         return 0;
-    if (od_md_is_plain(md)) {
+    int64_t C = md->dims[1];
+    switch (od_md_layout(md)) {
+    case OD_LAYOUT_PLAIN:
         *B = OD_BN_PLAIN;
         return 1;
-    }
-    if (md->ndims != 4)
+    case OD_LAYOUT_NCHW8C:
+        *B = OD_BN_BLOCK8;
+        return C % 8 == 0;
+    case OD_LAYOUT_NCHW16C:
+        *B = OD_BN_BLOCK16;
+        return C % 16 == 0;
+    case OD_LAYOUT_NHWC:
+        *B = OD_BN_NHWC;
+        return C % 8 == 0;
+    default:
         return 0;
-    static const struct {
-        dnnl_format_tag_t tag;
-        int code;
-    } lay[] = { { dnnl_aBcd16b, OD_BN_BLOCK16 }, { dnnl_aBcd8b, OD_BN_BLOCK8 }, { dnnl_acdb, OD_BN_NHWC } };
-    for (size_t i = 0; i < sizeof lay / sizeof lay[0]; i++) {
-        dnnl_memory_desc_t ref;
-        if (md->dims[1] % (lay[i].code == OD_BN_NHWC ? 8 : lay[i].code))
-            continue;
-        dnnl_memory_desc_init_by_tag(&ref, 4, md->dims, md->data_type, lay[i].tag);
-        if (dnnl_memory_desc_equal(&ref, md)) {
-            *B = lay[i].code;
-            return 1;
-        }
     }
-    return 0;
 }
 
 static void bn_geo_ints(od_step *s, const od_val *X, int64_t B)
