@@ -94,17 +94,36 @@ static void skip_without_avx2(void)
 }
 
 /* out = the Winograd convolution of `in` (geometry g) with wf[K][C][3][3],
- * turned and transposed with flip (backward data), as the backend runs it */
+ * turned and transposed with flip (backward data), as the backend runs it:
+ * fused in blocks of tb tiles on `threads` threads, or (tb 0) in three
+ * passes over all tiles */
 static void wino_forward(const od_wino_geo *g, const float *wf, int64_t K, int64_t C, int flip, const float *in,
-                         float *out)
+                         float *out, int64_t tb, int threads)
 {
-    float *U = malloc(sizeof(float) * (size_t)od_wino_u_floats(g)), *V = malloc(sizeof(float) * (size_t)od_wino_v_floats(g)),
-          *M = malloc(sizeof(float) * (size_t)od_wino_m_floats(g));
+    float *U = malloc(sizeof(float) * (size_t)od_wino_u_floats(g));
     od_wino_weights(wf, K, C, flip, U);
-    od_wino_input(g, in, V);
-    cr_assert_eq(od_wino_multiply(g, V, U, M), 0);
-    od_wino_output(g, M, NULL, out);
-    free(U), free(V), free(M);
+    if (tb > 0) {
+        float *S = malloc(sizeof(float) * (size_t)(threads * od_wino_fused_floats(g, tb)));
+        od_wino_forward_fused(g, in, U, NULL, out, S, tb, threads);
+        free(S);
+    } else {
+        float *V = malloc(sizeof(float) * (size_t)od_wino_v_floats(g)),
+              *M = malloc(sizeof(float) * (size_t)od_wino_m_floats(g));
+        od_wino_input(g, in, V, od_wino_rows(g));
+        od_wino_multiply(g, V, U, M, threads);
+        od_wino_output(g, M, od_wino_rows(g), NULL, out);
+        free(V), free(M);
+    }
+    free(U);
+}
+
+/* the largest difference between two outputs of the same convolution */
+static float max_diff(const float *a, const float *b, int64_t n)
+{
+    float d = 0;
+    for (int64_t i = 0; i < n; i++)
+        d = fabsf(a[i] - b[i]) > d ? fabsf(a[i] - b[i]) : d;
+    return d;
 }
 
 /* forward and backward data of one convolution, input block bin, output
@@ -122,8 +141,17 @@ static void forward_and_data(int64_t N, int64_t C, int64_t K, int64_t H, int64_t
     od_wino_geo g;
     od_wino_geometry(&g, N, C, K, H, W, pad, bin, bout);
     float *xb = to_blocked(x, bin, N, C, H, W), *yb = malloc(sizeof(float) * (size_t)(N * K * OH * OW));
-    wino_forward(&g, wf, K, C, 0, xb, yb);
+    wino_forward(&g, wf, K, C, 0, xb, yb, od_wino_block_tiles(&g), 2);
     double ef = rel_err(yb, bout, y, N, K, OH, OW);
+    /* blocks of 6 tiles on 3 threads (ranges that end inside a block, a
+     * last block shorter than 6), and the three passes over all tiles, add
+     * the same terms in the same order */
+    float *yb2 = malloc(sizeof(float) * (size_t)(N * K * OH * OW));
+    wino_forward(&g, wf, K, C, 0, xb, yb2, 6, 3);
+    cr_expect_eq(max_diff(yb, yb2, N * K * OH * OW), 0.f, "blocks of 6 tiles give another result");
+    wino_forward(&g, wf, K, C, 0, xb, yb2, 0, 2);
+    cr_expect_eq(max_diff(yb, yb2, N * K * OH * OW), 0.f, "three passes give another result");
+    free(yb2);
     /* backward data: dx[n][c] = sum dy[n][k] (*) turned w[k][c], with dy = y
      * (any data will do); the reference turns the kernel and swaps its axes */
     double *wt = malloc(sizeof(double) * (size_t)(K * C * 9));
@@ -137,7 +165,7 @@ static void forward_and_data(int64_t N, int64_t C, int64_t K, int64_t H, int64_t
     od_wino_geo gd;
     od_wino_geometry(&gd, N, K, C, OH, OW, 2 - pad, bout, bin);
     float *dyb = to_blocked(y, bout, N, K, OH, OW), *dxb = malloc(sizeof(float) * (size_t)(N * C * H * W));
-    wino_forward(&gd, wf, K, C, 1, dyb, dxb);
+    wino_forward(&gd, wf, K, C, 1, dyb, dxb, 0, 1);
     double ed = rel_err(dxb, bin, dx, N, C, H, W);
     cr_log_info("N%lld C%lld K%lld %lldx%lld pad %lld blocks %d/%d: forward %.2e, backward data %.2e", (long long)N,
                 (long long)C, (long long)K, (long long)H, (long long)W, (long long)pad, bin, bout, ef, ed);
@@ -173,7 +201,7 @@ static void weights(int64_t N, int64_t C, int64_t K, int64_t H, int64_t W, int64
     float *xb = to_blocked(x, bin, N, C, H, W), *dyb = to_blocked(dy, bout, N, K, OH, OW);
     float *V = malloc(sizeof(float) * (size_t)od_wino_v_floats(&g)), *Mg = malloc(sizeof(float) * (size_t)od_wino_m_floats(&g)),
           *dU = malloc(sizeof(float) * (size_t)od_wino_u_floats(&g)), *dwf = malloc(sizeof(float) * (size_t)(K * C * 9));
-    od_wino_input(&g, xb, V);
+    od_wino_input(&g, xb, V, g.T);
     od_wino_grad_output(&g, dyb, Mg);
     cr_assert_eq(od_wino_multiply_grad(&g, V, Mg, dU, 0), 0);
     od_wino_weights_grad(dU, K, C, dwf);
@@ -190,3 +218,7 @@ Test(wino_kernels, nchw8c_pad2) { forward_and_data(2, 16, 8, 5, 6, 2, 8, 8); }
 Test(wino_kernels, nchw16c_weights) { weights(2, 32, 32, 5, 6, 2, 16, 16); }
 Test(wino_kernels, nchw16c_8c_weights) { weights(3, 16, 24, 11, 9, 1, 16, 8); }
 Test(wino_kernels, nchw8c_weights_pad0) { weights(2, 8, 16, 10, 7, 0, 8, 8); }
+/* 50 tiles: blocks of 24 on two threads, columns 16 + 16 + 8, rows of dU
+ * 6 x 6 + 4 */
+Test(wino_kernels, nchw8c_many_tiles) { forward_and_data(2, 40, 40, 20, 19, 1, 8, 8); }
+Test(wino_kernels, nchw8c_many_tiles_weights) { weights(2, 40, 40, 20, 19, 1, 8, 8); }

@@ -18,7 +18,9 @@ typedef struct wino_step {
     od_wino_geo g;  /* the whole batch */
     int64_t wk, wc; /* the weights' [K][C] (forward orientation) */
     int flip;       /* backward data: kernel turned and transposed */
-    int64_t chunk;  /* images per pass (the temporaries hold this many) */
+    int64_t chunk;  /* unfused: images per pass (the temporaries hold this
+                     * many) */
+    int64_t tb;     /* fused forward: tiles per block; 0: unfused */
 } wino_step;
 
 /* The transformed tiles take 2.25x the input and output they come from;
@@ -104,21 +106,33 @@ static int temp(od_prog *p, int64_t floats)
     return od_tensor_new(p, &md, -1, -1);
 }
 
-/* t: input, weights, output, U, V, M, bias (or -1) */
+/* Whether the forward (or backward data) runs fused, block by block of
+ * tiles, or in three passes over all tiles. Fused keeps V and M in cache
+ * but reads U once per block; three passes write and read V and M (36 T
+ * (C + K) floats) once but read each U[e] only once. Fused where U is the
+ * smaller by 4x: the early, large-image layers of a network. */
+static int fused(const od_wino_geo *g) { return g->C * g->K * 4 <= g->T * (g->C + g->K); }
+
+/* t: input, weights, output, U, and scratch (fused: V and M blocks of each
+ * thread) or V and M, bias (or -1) */
 static int k_forward(od_prog *p, od_step *s)
 {
     const wino_step *w = s->aux;
-    const float *x = od_ptr(p, s->t[0]);
-    float *y = od_ptr(p, s->t[2]), *U = od_ptr(p, s->t[3]), *V = od_ptr(p, s->t[4]), *M = od_ptr(p, s->t[5]);
+    const float *x = od_ptr(p, s->t[0]), *bias = s->t[6] >= 0 ? od_ptr(p, s->t[6]) : NULL;
+    float *y = od_ptr(p, s->t[2]), *U = od_ptr(p, s->t[3]);
     od_wino_weights(od_ptr(p, s->t[1]), w->wk, w->wc, w->flip, U);
+    if (w->tb > 0) {
+        od_wino_forward_fused(&w->g, x, U, bias, y, od_ptr(p, s->t[4]), w->tb, p->dev->threads);
+        return AIGTATT_OK;
+    }
+    float *V = od_ptr(p, s->t[4]), *M = od_ptr(p, s->t[5]);
     for (int64_t n0 = 0; n0 < w->g.N; n0 += w->chunk) {
         od_wino_geo c;
         int64_t xo, yo;
         chunk_geo(w, n0, &c, &xo, &yo);
-        od_wino_input(&c, x + xo, V);
-        if (od_wino_multiply(&c, V, U, M))
-            return od_fail(AIGTATT_ERR, "oneDNN's sgemm failed in a Winograd convolution");
-        od_wino_output(&c, M, od_ptr(p, s->t[6]), y + yo);
+        od_wino_input(&c, x + xo, V, od_wino_rows(&c));
+        od_wino_multiply(&c, V, U, M, p->dev->threads);
+        od_wino_output(&c, M, od_wino_rows(&c), bias, y + yo);
     }
     return AIGTATT_OK;
 }
@@ -133,7 +147,7 @@ static int k_weights(od_prog *p, od_step *s)
         od_wino_geo c;
         int64_t xo, yo;
         chunk_geo(w, n0, &c, &xo, &yo);
-        od_wino_input(&c, x + xo, V);
+        od_wino_input(&c, x + xo, V, c.T);
         od_wino_grad_output(&c, dy + yo, Mg);
         if (od_wino_multiply_grad(&c, V, Mg, dU, n0 > 0))
             return od_fail(AIGTATT_ERR, "oneDNN's sgemm failed in a Winograd convolution");
@@ -195,29 +209,32 @@ int od_wino_lower(od_prog *p, int k)
         fn = k_weights;
         what = "conv2d_bwd_weight_winograd";
     }
-    /* images per pass: V and M of one image, times as many as fit */
-    od_wino_geo one;
-    od_wino_geometry(&one, 1, ws->g.C, ws->g.K, ws->g.H, ws->g.W, ws->g.pad, ws->g.bin, ws->g.bout);
-    int64_t per_image = (od_wino_v_floats(&one) + od_wino_m_floats(&one)) * (int64_t)sizeof(float);
-    int64_t budget = WINO_TEMP_BYTES;
-    const char *env = getenv("AIGTATT_ONEDNN_WINO_TEMP_KB"); /* tests: force small chunks */
-    if (env && atoll(env) > 0)
-        budget = (int64_t)atoll(env) << 10;
-    ws->chunk = budget / per_image;
-    if (ws->chunk < 1)
-        ws->chunk = 1;
-    if (ws->chunk > ws->g.N)
-        ws->chunk = ws->g.N;
-    od_wino_geo g;
-    od_wino_geometry(&g, ws->chunk, ws->g.C, ws->g.K, ws->g.H, ws->g.W, ws->g.pad, ws->g.bin, ws->g.bout);
-    if (fn == k_forward) {
-        t[3] = temp(p, od_wino_u_floats(&g));
-        t[4] = temp(p, od_wino_v_floats(&g));
-        t[5] = temp(p, od_wino_m_floats(&g));
+    /* fused: U, and each thread's V and M of one block of tiles; else U
+     * and V and M of as many images per pass as fit */
+    if (fn == k_forward && fused(&ws->g)) {
+        ws->tb = od_wino_block_tiles(&ws->g);
+        t[3] = temp(p, od_wino_u_floats(&ws->g));
+        t[4] = temp(p, p->dev->threads * od_wino_fused_floats(&ws->g, ws->tb));
+        t[5] = temp(p, 8); /* not read */
     } else {
-        t[3] = temp(p, od_wino_v_floats(&g));
-        t[4] = temp(p, od_wino_m_floats(&g));
-        t[5] = temp(p, od_wino_u_floats(&g));
+        od_wino_geo one;
+        od_wino_geometry(&one, 1, ws->g.C, ws->g.K, ws->g.H, ws->g.W, ws->g.pad, ws->g.bin, ws->g.bout);
+        int64_t per_image = (od_wino_v_floats(&one) + od_wino_m_floats(&one)) * (int64_t)sizeof(float);
+        int64_t budget = WINO_TEMP_BYTES;
+        const char *env = getenv("AIGTATT_ONEDNN_WINO_TEMP_KB"); /* tests: force small chunks */
+        if (env && atoll(env) > 0)
+            budget = (int64_t)atoll(env) << 10;
+        ws->chunk = budget / per_image;
+        if (ws->chunk < 1)
+            ws->chunk = 1;
+        if (ws->chunk > ws->g.N)
+            ws->chunk = ws->g.N;
+        od_wino_geo g;
+        od_wino_geometry(&g, ws->chunk, ws->g.C, ws->g.K, ws->g.H, ws->g.W, ws->g.pad, ws->g.bin, ws->g.bout);
+        int u = fn == k_forward ? 3 : 5, v = fn == k_forward ? 4 : 3, m = fn == k_forward ? 5 : 4;
+        t[u] = temp(p, od_wino_u_floats(&g));
+        t[v] = temp(p, od_wino_v_floats(&g));
+        t[m] = temp(p, od_wino_m_floats(&g));
     }
     od_step *s = NULL;
     int ok = 1;
