@@ -21,6 +21,7 @@ const ct_case ct_cases[] = {
     { "conv_dilation_groups", "conv2d", 0, 3, { IN('p', 1, 4, 8, 8), IN('p', 6, 2, 3, 3), IN('p', 6) }, { 1, 1, 2, 2, 2, 2, 2 } },
     { "conv_depthwise", "conv2d", 0, 2, { IN('p', 2, 3, 6, 6), IN('p', 3, 1, 3, 3) }, { 2, 2, 1, 1, 1, 1, 3 } },
     { "conv_1x1_stride2", "conv2d", 0, 2, { IN('p', 2, 4, 5, 5), IN('p', 8, 4, 1, 1) }, { 2, 2, 0, 0, 1, 1, 1 } },
+    { "conv_1x1", "conv2d", 0, 2, { IN('p', 2, 5, 4, 6), IN('p', 7, 5, 1, 1) }, { 1, 1, 0, 0, 1, 1, 1 } },
     { "conv_dilated_stride", "conv2d", 0, 2, { IN('p', 1, 2, 9, 9), IN('p', 2, 2, 3, 3) }, { 2, 3, 1, 2, 2, 3, 1 } },
     /* batch norm */
     { "bn_train", "batch_norm", 1, 6, { IN('p', 4, 3, 3, 3), IN('p', 3), IN('p', 3), IN('m', 3), IN('v', 3), SCALAR('n') },

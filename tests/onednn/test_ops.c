@@ -1,5 +1,5 @@
 /* backend.onednn against backend.reference, op by op: every case of
- * tests/compute/cases.c (76 cases: each forward op, and through the loss
+ * tests/compute/cases.c (77 cases: each forward op, and through the loss
  * sum(y * dy) every backward op the autodiff emits for it) is lowered once
  * in F32, compiled on both backends, initialised alike and run twice (the
  * second run goes through the cached weight reorders and the updated
@@ -32,8 +32,10 @@ static int is_param(char k) { return k == 'p' || k == 'q' || k == 'z'; }
 static int is_buffer(char k) { return k == 'm' || k == 'v' || k == 'n'; }
 
 /* Runs case c; returns the worst relative error over everything compared
- * (or +inf on a failure, with the reason logged). */
-static double run_case(const ct_case *c, void *device, double *worst_fwd, double *worst_bwd)
+ * (or +inf on a failure, with the reason logged). With needle, *steps gets
+ * how many steps of the (verbose) device's listing name it. */
+static double run_case_counting(const ct_case *c, void *device, double *worst_fwd, double *worst_bwd,
+                                const char *needle, int *steps)
 {
     char msg[1024];
     aigtatt_nn *nn = aigtatt_nn_new(c->training, 1234);
@@ -52,7 +54,11 @@ static double run_case(const ct_case *c, void *device, double *worst_fwd, double
         return INFINITY;
     }
     odt_pair p;
-    if (odt_pair_make(&p, low, device, msg, sizeof msg) != 0) {
+    int made = needle ? odt_pair_make_counting(&p, low, device, needle, msg, sizeof msg)
+                      : odt_pair_make(&p, low, device, msg, sizeof msg);
+    if (needle && made >= 0)
+        *steps = made;
+    if (made < 0 || (!needle && made != 0)) {
         cr_log_error("%s: %s", c->name, msg);
         odt_pair_free(&p);
         aigtatt_nn_free(nn);
@@ -115,6 +121,11 @@ static double run_case(const ct_case *c, void *device, double *worst_fwd, double
     return worst;
 }
 
+static double run_case(const ct_case *c, void *device, double *worst_fwd, double *worst_bwd)
+{
+    return run_case_counting(c, device, worst_fwd, worst_bwd, NULL, NULL);
+}
+
 static void all_cases(void *device, const char *label)
 {
     double wf = 0, wb = 0;
@@ -144,6 +155,27 @@ Test(onednn, every_op_one_thread_no_fusion_onednn_bn, .timeout = 600)
     cr_assert_eq(odt_open("threads: 1\nfuse: false\nnative_bn: false\n", &dev), 0);
     all_cases(dev, "threads 1, no fusion, oneDNN batch norm");
     odt_backend()->close(dev);
+}
+
+/* AIGTATT_ONEDNN_MATMUL_1X1=1: the backward weights of a 1x1 stride-1
+ * convolution as one matmul over NHWC pixels (od_ops.c) */
+Test(onednn, matmul_1x1_backward_weights)
+{
+    const ct_case *c = NULL;
+    for (size_t i = 0; i < ct_n_cases; i++)
+        if (!strcmp(ct_cases[i].name, "conv_1x1"))
+            c = &ct_cases[i];
+    cr_assert(c, "no conv_1x1 case");
+    void *dev = NULL;
+    cr_assert_eq(odt_open("verbose: true\n", &dev), 0);
+    setenv("AIGTATT_ONEDNN_MATMUL_1X1", "1", 1);
+    double wf = 0, wb = 0;
+    int steps = 0;
+    double e = run_case_counting(c, dev, &wf, &wb, "conv2d_bwd_weight_matmul", &steps);
+    unsetenv("AIGTATT_ONEDNN_MATMUL_1X1");
+    odt_backend()->close(dev);
+    cr_expect_eq(steps, 1, "%d matmul steps for the convolution's backward weights, not 1", steps);
+    cr_expect_leq(e, tol, "conv_1x1 with the matmul backward weights differs by %.3g", e);
 }
 
 Test(onednn, refuses_f64)

@@ -8,6 +8,7 @@
 #include "od_bn.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 static od_val *val(od_prog *p, int v) { return &p->v[p->redirect[v]]; }
@@ -307,6 +308,58 @@ static int conv_bwd_weight(od_prog *p, int k)
     od_step_arg(s, DNNL_ARG_DIFF_DST, tdy);
     od_step_arg(s, DNNL_ARG_DIFF_WEIGHTS, tdw);
     return AIGTATT_OK;
+}
+
+/* Backward weights of a 1x1, stride-1, unpadded, one-group convolution as
+ * one oneDNN matmul over the pixels: dW[K][C] = dY^T X with dY as a
+ * (N H W) x K matrix and X as (N H W) x C, which is what both are in NHWC,
+ * the layout oneDNN 2.6 picks for bf16 activations on AMX CPUs. There its
+ * AMX backward-weights convolutions take 3.4x the time of the same
+ * convolution forward (docs/performance.md); a matmul is the operation its
+ * AMX kernels are built around. Off unless AIGTATT_ONEDNN_MATMUL_1X1=1
+ * (not yet measured on such a machine: the switch is there to measure
+ * it); on other layouts X and dY are reordered to NHWC first, which
+ * costs more than it can save, but keeps the path testable anywhere.
+ * Returns 1 lowered, 0 not taken, -1 error. */
+static int matmul_step(od_prog *p, const char *what, int ta, const dnnl_memory_desc_t *am, int tb,
+                       const dnnl_memory_desc_t *bm, int tbias, const dnnl_memory_desc_t *biasm, int ty,
+                       const dnnl_memory_desc_t *ym);
+
+static int conv_bwd_weight_matmul(od_prog *p, int k)
+{
+    const char *on = getenv("AIGTATT_ONEDNN_MATMUL_1X1");
+    if (!on || atoi(on) <= 0)
+        return 0;
+    const od_op *o = &p->ops[k];
+    int x = o->in[0], dy = o->in[1], dw = o->out[0];
+    const od_val *X = val(p, x), *DY = val(p, dy), *DW = &p->v[dw];
+    if (X->ndim != 4 || DY->ndim != 4 || DW->ndim != 4 || DW->shape[2] != 1 || DW->shape[3] != 1 ||
+        o->ints[0] != 1 || o->ints[1] != 1 || o->ints[2] != 0 || o->ints[3] != 0 || o->ints[6] > 1 ||
+        DW->dtype != AIGTATT_F32 || DY->shape[2] != X->shape[2] || DY->shape[3] != X->shape[3])
+        return 0;
+    int64_t N = X->shape[0], C = X->shape[1], H = X->shape[2], W = X->shape[3], K = DW->shape[0], P = N * H * W;
+    dnnl_data_type_t dt = od_act_dt(p);
+    dnnl_dims_t xd = { N, C, H, W }, yd = { N, K, H, W }, wd = { K, C, 1, 1 };
+    dnnl_memory_desc_t xm, ym, wm;
+    dnnl_memory_desc_init_by_tag(&xm, 4, xd, dt, dnnl_nhwc);
+    dnnl_memory_desc_init_by_tag(&ym, 4, yd, dt, dnnl_nhwc);
+    od_md_plain(&wm, 4, wd, dnnl_f32);
+    int tx = od_src(p, x, &xm), tdy = od_src(p, dy, &ym), tdw = od_dst(p, dw, &wm);
+    if (tx < 0 || tdy < 0 || tdw < 0)
+        return -1;
+    /* A = dY^T (K x P, a transposed view), B = X (P x C), D = dW (K x C) */
+    dnnl_memory_desc_t am, bm, dm;
+    dnnl_dims_t ad = { K, P }, as = { 1, K }, bd = { P, C }, bs = { C, 1 }, dd = { K, C }, ds = { C, 1 };
+    dnnl_memory_desc_init_by_strides(&am, 2, ad, dt, as);
+    dnnl_memory_desc_init_by_strides(&bm, 2, bd, dt, bs);
+    dnnl_memory_desc_init_by_strides(&dm, 2, dd, dnnl_f32, ds);
+    int r = matmul_step(p, "conv2d_bwd_weight_matmul", tdy, &am, tx, &bm, -1, NULL, tdw, &dm);
+    if (r > 0)
+        return od_fail(AIGTATT_ERR, "oneDNN has no matmul for a 1x1 convolution's backward weights (%lld x %lld "
+                                    "by %lld x %lld)",
+                       (long long)K, (long long)P, (long long)P, (long long)C),
+               -1;
+    return r ? -1 : 1;
 }
 
 /* ---- batch norm ---- */
@@ -1648,6 +1701,8 @@ static int wino_or_bwd_data(od_prog *p, int k)
 static int wino_or_bwd_weight(od_prog *p, int k)
 {
     int r = od_wino_lower(p, k);
+    if (!r)
+        r = conv_bwd_weight_matmul(p, k);
     return r > 0 ? AIGTATT_OK : r < 0 ? AIGTATT_ERR : conv_bwd_weight(p, k);
 }
 
