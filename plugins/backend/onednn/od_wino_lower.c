@@ -113,8 +113,9 @@ static int temp(od_prog *p, int64_t floats)
  * smaller by 4x: the early, large-image layers of a network. */
 static int fused(const od_wino_geo *g) { return g->C * g->K * 4 <= g->T * (g->C + g->K); }
 
-/* t: input, weights, output, U, and scratch (fused: V and M blocks of each
- * thread) or V and M, bias (or -1) */
+/* t: input, weights, output, U, then either the scratch of the fused
+ * schedule (each thread's V and M of a block; t[5] unused) or V and M,
+ * then the bias (or -1) */
 static int k_forward(od_prog *p, od_step *s)
 {
     const wino_step *w = s->aux;
@@ -215,7 +216,6 @@ int od_wino_lower(od_prog *p, int k)
         ws->tb = od_wino_block_tiles(&ws->g);
         t[3] = temp(p, od_wino_u_floats(&ws->g));
         t[4] = temp(p, p->dev->threads * od_wino_fused_floats(&ws->g, ws->tb));
-        t[5] = temp(p, 8); /* not read */
     } else {
         od_wino_geo one;
         od_wino_geometry(&one, 1, ws->g.C, ws->g.K, ws->g.H, ws->g.W, ws->g.pad, ws->g.bin, ws->g.bout);
@@ -239,7 +239,7 @@ int od_wino_lower(od_prog *p, int k)
     od_step *s = NULL;
     int ok = 1;
     for (int i = 0; i < 6; i++)
-        ok &= t[i] >= 0;
+        ok &= t[i] >= 0 || (i == 5 && ws->tb > 0); /* fused: no t[5] */
     if (ok && o->op == AIGTATT_OP_CONV2D && o->n_in > 2 && o->in[2] >= 0 && t[6] < 0)
         ok = 0;
     if (ok)
