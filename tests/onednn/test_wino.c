@@ -41,6 +41,9 @@ static const wcase cases[] = {
     /* not eligible: direct, as before */
     { { .name = "stride2", .op = "conv2d", .n_in = 2, .in = { IN('p', 1, 8, 9, 9), IN('p', 8, 8, 3, 3) }, .i = { 2, 2, 1, 1, 1, 1, 1 } }, 0 },
     { { .name = "bias", .op = "conv2d", .n_in = 3, .in = { IN('p', 2, 8, 6, 7), IN('p', 16, 8, 3, 3), IN('p', 16) }, .i = { 1, 1, 1, 1, 1, 1, 1 } }, 3 },
+    /* 72 tiles of 24 channels: the fused schedule forward and backward
+     * data (od_wino_lower.c), 16- and 8-column panels, with a bias */
+    { { .name = "fused_bias", .op = "conv2d", .n_in = 3, .in = { IN('p', 2, 24, 24, 24), IN('p', 24, 24, 3, 3), IN('p', 24) }, .i = { 1, 1, 1, 1, 1, 1, 1 } }, 3 },
     { { .name = "four_channels", .op = "conv2d", .n_in = 2, .in = { IN('p', 1, 4, 6, 6), IN('p', 8, 4, 3, 3) }, .i = { 1, 1, 1, 1, 1, 1, 1 } }, 0 },
 };
 

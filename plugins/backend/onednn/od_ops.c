@@ -344,15 +344,22 @@ static int conv_bwd_weight_matmul(od_prog *p, int k)
     dnnl_memory_desc_init_by_tag(&xm, 4, xd, dt, dnnl_nhwc);
     dnnl_memory_desc_init_by_tag(&ym, 4, yd, dt, dnnl_nhwc);
     od_md_plain(&wm, 4, wd, dnnl_f32);
-    int tx = od_src(p, x, &xm), tdy = od_src(p, dy, &ym), tdw = od_dst(p, dw, &wm);
-    if (tx < 0 || tdy < 0 || tdw < 0)
-        return -1;
     /* A = dY^T (K x P, a transposed view), B = X (P x C), D = dW (K x C) */
     dnnl_memory_desc_t am, bm, dm;
     dnnl_dims_t ad = { K, P }, as = { 1, K }, bd = { P, C }, bs = { C, 1 }, dd = { K, C }, ds = { C, 1 };
     dnnl_memory_desc_init_by_strides(&am, 2, ad, dt, as);
     dnnl_memory_desc_init_by_strides(&bm, 2, bd, dt, bs);
     dnnl_memory_desc_init_by_strides(&dm, 2, dd, dnnl_f32, ds);
+    /* whether oneDNN has such a matmul at all, before any reorder is
+     * added: without one the convolution lowers as usual */
+    dnnl_matmul_desc_t probe;
+    dnnl_primitive_desc_t pd = NULL;
+    if (dnnl_matmul_desc_init(&probe, &am, &bm, NULL, &dm) != dnnl_success || pd_create(&pd, &probe, NULL, p, NULL))
+        return 0;
+    dnnl_primitive_desc_destroy(pd);
+    int tx = od_src(p, x, &xm), tdy = od_src(p, dy, &ym), tdw = od_dst(p, dw, &wm);
+    if (tx < 0 || tdy < 0 || tdw < 0)
+        return -1;
     int r = matmul_step(p, "conv2d_bwd_weight_matmul", tdy, &am, tx, &bm, -1, NULL, tdw, &dm);
     if (r > 0)
         return od_fail(AIGTATT_ERR, "oneDNN has no matmul for a 1x1 convolution's backward weights (%lld x %lld "

@@ -17,9 +17,9 @@ typedef struct od_wino_geo {
 
 void od_wino_geometry(od_wino_geo *g, int64_t N, int64_t C, int64_t K, int64_t H, int64_t W, int64_t pad, int bin,
                       int bout);
-/** Floats of the transformed input (36 T C), output (36 T K) and weights
- *  (36 C K). */
-/** Rows of V and M in od_wino_multiply: the tiles rounded up to 6. */
+/** Rows of V and M in od_wino_multiply: the tiles rounded up to 6. Then
+ *  the floats of the transformed input (36 rows C), output (36 rows K) and
+ *  weights (36 C K). */
 static inline int64_t od_wino_rows(const od_wino_geo *g) { return (g->T + 5) / 6 * 6; }
 static inline int64_t od_wino_v_floats(const od_wino_geo *g) { return 36 * od_wino_rows(g) * g->C; }
 static inline int64_t od_wino_m_floats(const od_wino_geo *g) { return 36 * od_wino_rows(g) * g->K; }

@@ -213,7 +213,12 @@ int od_wino_lower(od_prog *p, int k)
     /* fused: U, and each thread's V and M of one block of tiles; else U
      * and V and M of as many images per pass as fit */
     if (fn == k_forward && fused(&ws->g)) {
+        /* no longer than a thread's share of the tiles (rounded up to 6):
+         * the scratch is per thread */
+        int64_t share = (ws->g.T + p->dev->threads - 1) / p->dev->threads;
         ws->tb = od_wino_block_tiles(&ws->g);
+        if (ws->tb > (share + 5) / 6 * 6)
+            ws->tb = (share + 5) / 6 * 6;
         t[3] = temp(p, od_wino_u_floats(&ws->g));
         t[4] = temp(p, p->dev->threads * od_wino_fused_floats(&ws->g, ws->tb));
     } else {
