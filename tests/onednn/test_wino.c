@@ -116,6 +116,15 @@ Test(winograd, one_image_per_pass, .timeout = 300)
     unsetenv("AIGTATT_ONEDNN_WINO_TEMP_KB");
 }
 
+/* AIGTATT_ONEDNN_WINO_SGEMM=1: the forward's products in oneDNN's sgemm
+ * (the switch that measures it against the backend's own kernel) */
+Test(winograd, products_in_sgemm, .timeout = 300)
+{
+    setenv("AIGTATT_ONEDNN_WINO_SGEMM", "1", 1);
+    all("threads: 2\nverbose: true\nconvolution: winograd\n");
+    unsetenv("AIGTATT_ONEDNN_WINO_SGEMM");
+}
+
 /* The listing counts what it should: without the option no step is
  * Winograd (guards the counter itself). */
 Test(winograd, direct_has_none)

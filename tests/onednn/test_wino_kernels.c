@@ -97,7 +97,7 @@ static void skip_without_avx2(void)
 /* out = the Winograd convolution of `in` (geometry g) with wf[K][C][3][3],
  * turned and transposed with flip (backward data), as the backend runs it:
  * fused in blocks of tb tiles on `threads` threads, or (tb 0) in three
- * passes over all tiles */
+ * passes over all tiles, or (tb -1) three passes with oneDNN's sgemm */
 static void wino_forward(const od_wino_geo *g, const float *wf, int64_t K, int64_t C, int flip, const float *in,
                          float *out, int64_t tb, int threads)
 {
@@ -105,7 +105,7 @@ static void wino_forward(const od_wino_geo *g, const float *wf, int64_t K, int64
     /* NaN in every output first: a tile the schedule skips shows */
     for (int64_t i = 0; i < g->N * g->K * g->OH * g->OW; i++)
         out[i] = NAN;
-    od_wino_weights(wf, K, C, flip, U);
+    od_wino_weights(wf, K, C, flip, tb >= 0, U);
     if (tb > 0) {
         float *S = malloc(sizeof(float) * (size_t)(threads * od_wino_fused_floats(g, tb)));
         od_wino_forward_fused(g, in, U, NULL, out, S, tb, threads);
@@ -114,7 +114,7 @@ static void wino_forward(const od_wino_geo *g, const float *wf, int64_t K, int64
         float *V = malloc(sizeof(float) * (size_t)od_wino_v_floats(g)),
               *M = malloc(sizeof(float) * (size_t)od_wino_m_floats(g));
         od_wino_input(g, in, V, od_wino_rows(g));
-        od_wino_multiply(g, V, U, M, threads);
+        cr_assert_eq(od_wino_multiply(g, V, U, M, threads, tb < 0), 0);
         od_wino_output(g, M, od_wino_rows(g), NULL, out);
         free(V), free(M);
     }
@@ -157,6 +157,10 @@ static void forward_and_data(int64_t N, int64_t C, int64_t K, int64_t H, int64_t
     cr_expect_eq(max_diff(yb, yb2, N * K * OH * OW), 0.f, "blocks of 6 tiles give another result");
     wino_forward(&g, wf, K, C, 0, xb, yb2, 0, 2);
     cr_expect_eq(max_diff(yb, yb2, N * K * OH * OW), 0.f, "three passes give another result");
+    /* with oneDNN's sgemm (AIGTATT_ONEDNN_WINO_SGEMM): its own sums */
+    wino_forward(&g, wf, K, C, 0, xb, yb2, -1, 2);
+    double es = rel_err(yb2, bout, y, N, K, OH, OW);
+    cr_expect_leq(es, TOL, "forward with sgemm differs by %.3g", es);
     free(yb2);
     /* backward data: dx[n][c] = sum dy[n][k] (*) turned w[k][c], with dy = y
      * (any data will do); the reference turns the kernel and swaps its axes */
@@ -177,6 +181,9 @@ static void forward_and_data(int64_t N, int64_t C, int64_t K, int64_t H, int64_t
     float *dxb2 = malloc(sizeof(float) * (size_t)(N * C * H * W));
     wino_forward(&gd, wf, K, C, 1, dyb, dxb2, 6, 2);
     cr_expect_eq(max_diff(dxb, dxb2, N * C * H * W), 0.f, "backward data fused gives another result");
+    wino_forward(&gd, wf, K, C, 1, dyb, dxb2, -1, 2);
+    double eds = rel_err(dxb2, bin, dx, N, C, H, W);
+    cr_expect_leq(eds, TOL, "backward data with sgemm differs by %.3g", eds);
     free(dxb2);
     cr_log_info("N%lld C%lld K%lld %lldx%lld pad %lld blocks %d/%d: forward %.2e, backward data %.2e", (long long)N,
                 (long long)C, (long long)K, (long long)H, (long long)W, (long long)pad, bin, bout, ef, ed);

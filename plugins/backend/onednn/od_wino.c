@@ -128,7 +128,7 @@ void od_wino_geometry(od_wino_geo *g, int64_t N, int64_t C, int64_t K, int64_t H
 
 /* ---- weights ---- */
 
-void od_wino_weights(const float *w, int64_t K, int64_t C, int flip, float *U)
+void od_wino_weights(const float *w, int64_t K, int64_t C, int flip, int packed, float *U)
 {
     /* forward: U[e][c][k] from w[k][c]; flip (backward data): U[e][k][c]
      * from w[k][c] turned 180 degrees, so that the same forward code maps
@@ -156,7 +156,8 @@ void od_wino_weights(const float *w, int64_t K, int64_t C, int flip, float *U)
                     for (int i = 0; i < 6; i++)
                         t[i][j] = o[i];
                 }
-                float *u = U + q0 * rows + r * pw + (q - q0);
+                /* unpacked: plain rows x cols */
+                float *u = packed ? U + q0 * rows + r * pw + (q - q0) : U + r * cols + q;
                 for (int i = 0; i < 6; i++) { /* rows: (G g) G^T */
                     v8 o[6];
                     G6(t[i], o);
@@ -387,12 +388,19 @@ int od_wino_multiply_grad(const od_wino_geo *g, const float *V, const float *Mg,
 /* M = V U for all tiles at once, the 36 products spread over the threads
  * (each reads its U[e] once): V and M have Tp rows per e, Tp = T rounded up
  * to 6, the rows past T zeros in V. */
-void od_wino_multiply(const od_wino_geo *g, const float *V, const float *U, float *M, int threads)
+int od_wino_multiply(const od_wino_geo *g, const float *V, const float *U, float *M, int threads, int sgemm)
 {
     int64_t Tp = od_wino_rows(g), C = g->C, K = g->K;
-#pragma omp parallel for schedule(static) num_threads(threads)
-    for (int e = 0; e < 36; e++)
-        od_wino_gemm(Tp, C, K, V + e * Tp * C, C, U + e * C * K, M + e * Tp * K, K);
+    int bad = 0;
+#pragma omp parallel for schedule(static) num_threads(threads) reduction(| : bad)
+    for (int e = 0; e < 36; e++) {
+        if (sgemm)
+            bad |= dnnl_sgemm('N', 'N', Tp, K, C, 1.f, V + e * Tp * C, C, U + e * C * K, K, 0.f, M + e * Tp * K, K) !=
+                   dnnl_success;
+        else
+            od_wino_gemm(Tp, C, K, V + e * Tp * C, C, U + e * C * K, M + e * Tp * K, K);
+    }
+    return bad ? -1 : 0;
 }
 
 int64_t od_wino_block_tiles(const od_wino_geo *g)

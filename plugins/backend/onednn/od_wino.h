@@ -26,10 +26,11 @@ static inline int64_t od_wino_m_floats(const od_wino_geo *g) { return 36 * od_wi
 static inline int64_t od_wino_u_floats(const od_wino_geo *g) { return 36 * g->C * g->K; }
 
 /** U = G w G^T for w[K][C][3][3]: U[e] is C x K (forward) or, with flip,
- *  of the kernel turned 180 degrees, K x C (backward data), stored as
- *  panels of 16 columns (the last 8 wide where 16 does not divide the
- *  columns), each panel's rows in order: what od_wino_gemm reads. */
-void od_wino_weights(const float *w, int64_t K, int64_t C, int flip, float *U);
+ *  of the kernel turned 180 degrees, K x C (backward data). packed: stored
+ *  as panels of 16 columns (the last 8 wide where 16 does not divide the
+ *  columns), each panel's rows in order, what od_wino_gemm reads; else
+ *  plain row-major (oneDNN's sgemm). */
+void od_wino_weights(const float *w, int64_t K, int64_t C, int flip, int packed, float *U);
 /** dw[K][C][3][3] = G^T dU G for dU[e][c][k]. */
 void od_wino_weights_grad(const float *dU, int64_t K, int64_t C, float *dw);
 /** V[e][t][c] = B^T d B of x's 6x6 input blocks (zeros outside), rows
@@ -41,9 +42,10 @@ void od_wino_output(const od_wino_geo *g, const float *M, int64_t rows, const fl
 /** Mg[e][t][k] = A dy A^T of dy's 4x4 blocks (zeros past OH x OW). */
 void od_wino_grad_output(const od_wino_geo *g, const float *dy, float *Mg);
 /** M[e] = V[e] U[e] for V and M of od_wino_rows(g) rows per e (V from
- *  od_wino_input with that many rows), U packed by od_wino_weights; the
- *  36 products spread over `threads` threads. */
-void od_wino_multiply(const od_wino_geo *g, const float *V, const float *U, float *M, int threads);
+ *  od_wino_input with that many rows); the 36 products spread over
+ *  `threads` threads, in od_wino_gemm on U packed by od_wino_weights, or
+ *  with sgemm in oneDNN's sgemm on U plain. -1 when an sgemm fails. */
+int od_wino_multiply(const od_wino_geo *g, const float *V, const float *U, float *M, int threads, int sgemm);
 /** dU[e] = V[e]^T Mg[e] (C x T by T x K, V and Mg of T rows per e, dU plain
  *  [e][c][k]), or += with accumulate; oneDNN's sgemm. -1 when one fails. */
 int od_wino_multiply_grad(const od_wino_geo *g, const float *V, const float *Mg, float *dU, int accumulate);

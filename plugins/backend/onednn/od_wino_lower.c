@@ -21,6 +21,7 @@ typedef struct wino_step {
     int64_t chunk;  /* unfused: images per pass (the temporaries hold this
                      * many) */
     int64_t tb;     /* fused forward: tiles per block; 0: unfused */
+    int sgemm;      /* forward products in oneDNN's sgemm (three passes) */
 } wino_step;
 
 /* The transformed tiles take 2.25x the input and output they come from;
@@ -121,7 +122,7 @@ static int k_forward(od_prog *p, od_step *s)
     const wino_step *w = s->aux;
     const float *x = od_ptr(p, s->t[0]), *bias = s->t[6] >= 0 ? od_ptr(p, s->t[6]) : NULL;
     float *y = od_ptr(p, s->t[2]), *U = od_ptr(p, s->t[3]);
-    od_wino_weights(od_ptr(p, s->t[1]), w->wk, w->wc, w->flip, U);
+    od_wino_weights(od_ptr(p, s->t[1]), w->wk, w->wc, w->flip, !w->sgemm, U);
     if (w->tb > 0) {
         od_wino_forward_fused(&w->g, x, U, bias, y, od_ptr(p, s->t[4]), w->tb, p->dev->threads);
         return AIGTATT_OK;
@@ -132,7 +133,8 @@ static int k_forward(od_prog *p, od_step *s)
         int64_t xo, yo;
         chunk_geo(w, n0, &c, &xo, &yo);
         od_wino_input(&c, x + xo, V, od_wino_rows(&c));
-        od_wino_multiply(&c, V, U, M, p->dev->threads);
+        if (od_wino_multiply(&c, V, U, M, p->dev->threads, w->sgemm))
+            return od_fail(AIGTATT_ERR, "oneDNN's sgemm failed in a Winograd convolution");
         od_wino_output(&c, M, od_wino_rows(&c), bias, y + yo);
     }
     return AIGTATT_OK;
@@ -212,7 +214,13 @@ int od_wino_lower(od_prog *p, int k)
     }
     /* fused: U, and each thread's V and M of one block of tiles; else U
      * and V and M of as many images per pass as fit */
-    if (fn == k_forward && fused(&ws->g)) {
+    /* AIGTATT_ONEDNN_WINO_SGEMM=1: the forward's products in oneDNN's
+     * sgemm, three passes, as before the backend had its own kernel: to
+     * measure one against the other where they may rank otherwise (AVX-512,
+     * where sgemm is twice as wide as the AVX2 kernel) */
+    const char *sg = getenv("AIGTATT_ONEDNN_WINO_SGEMM");
+    ws->sgemm = fn == k_forward && sg && atoi(sg) > 0;
+    if (fn == k_forward && !ws->sgemm && fused(&ws->g)) {
         /* no longer than a thread's share of the tiles (rounded up to 6):
          * the scratch is per thread */
         int64_t share = (ws->g.T + p->dev->threads - 1) / p->dev->threads;
