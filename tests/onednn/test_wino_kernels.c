@@ -132,6 +132,27 @@ static float max_diff(const float *a, const float *b, int64_t n)
     return d;
 }
 
+/* The other schedules of the same convolution (geometry g, flip as in
+ * wino_forward) against `got`, what the default one gave: blocks of 6
+ * tiles on 3 threads (ranges that end inside a block, a last block shorter
+ * than 6) and the three passes add the same terms in the same order, so
+ * they give the same bits; oneDNN's sgemm (AIGTATT_ONEDNN_WINO_SGEMM) adds
+ * them its own way and is held to the double-precision result `want`. */
+static void schedules_agree(const od_wino_geo *g, const float *wf, int64_t K, int64_t C, int flip, const float *in,
+                            const float *got, const double *want, int bout, const char *what)
+{
+    int64_t n = g->N * g->K * g->OH * g->OW;
+    float *o = malloc(sizeof(float) * (size_t)n);
+    wino_forward(g, wf, K, C, flip, in, o, 6, 3);
+    cr_expect_eq(max_diff(got, o, n), 0.f, "%s: blocks of 6 tiles give another result", what);
+    wino_forward(g, wf, K, C, flip, in, o, 0, 2);
+    cr_expect_eq(max_diff(got, o, n), 0.f, "%s: three passes give another result", what);
+    wino_forward(g, wf, K, C, flip, in, o, -1, 2);
+    double e = rel_err(o, bout, want, g->N, g->K, g->OH, g->OW);
+    cr_expect_leq(e, TOL, "%s with sgemm differs by %.3g", what, e);
+    free(o);
+}
+
 /* forward and backward data of one convolution, input block bin, output
  * block bout */
 static void forward_and_data(int64_t N, int64_t C, int64_t K, int64_t H, int64_t W, int64_t pad, int bin, int bout)
@@ -149,19 +170,7 @@ static void forward_and_data(int64_t N, int64_t C, int64_t K, int64_t H, int64_t
     float *xb = to_blocked(x, bin, N, C, H, W), *yb = malloc(sizeof(float) * (size_t)(N * K * OH * OW));
     wino_forward(&g, wf, K, C, 0, xb, yb, od_wino_block_tiles(&g), 2);
     double ef = rel_err(yb, bout, y, N, K, OH, OW);
-    /* blocks of 6 tiles on 3 threads (ranges that end inside a block, a
-     * last block shorter than 6), and the three passes over all tiles, add
-     * the same terms in the same order */
-    float *yb2 = malloc(sizeof(float) * (size_t)(N * K * OH * OW));
-    wino_forward(&g, wf, K, C, 0, xb, yb2, 6, 3);
-    cr_expect_eq(max_diff(yb, yb2, N * K * OH * OW), 0.f, "blocks of 6 tiles give another result");
-    wino_forward(&g, wf, K, C, 0, xb, yb2, 0, 2);
-    cr_expect_eq(max_diff(yb, yb2, N * K * OH * OW), 0.f, "three passes give another result");
-    /* with oneDNN's sgemm (AIGTATT_ONEDNN_WINO_SGEMM): its own sums */
-    wino_forward(&g, wf, K, C, 0, xb, yb2, -1, 2);
-    double es = rel_err(yb2, bout, y, N, K, OH, OW);
-    cr_expect_leq(es, TOL, "forward with sgemm differs by %.3g", es);
-    free(yb2);
+    schedules_agree(&g, wf, K, C, 0, xb, yb, y, bout, "forward");
     /* backward data: dx[n][c] = sum dy[n][k] (*) turned w[k][c], with dy = y
      * (any data will do); the reference turns the kernel and swaps its axes */
     double *wt = malloc(sizeof(double) * (size_t)(K * C * 9));
@@ -177,14 +186,7 @@ static void forward_and_data(int64_t N, int64_t C, int64_t K, int64_t H, int64_t
     float *dyb = to_blocked(y, bout, N, K, OH, OW), *dxb = malloc(sizeof(float) * (size_t)(N * C * H * W));
     wino_forward(&gd, wf, K, C, 1, dyb, dxb, 0, 1);
     double ed = rel_err(dxb, bin, dx, N, C, H, W);
-    /* backward data fused too, blocks of 6 on 2 threads: the same bits */
-    float *dxb2 = malloc(sizeof(float) * (size_t)(N * C * H * W));
-    wino_forward(&gd, wf, K, C, 1, dyb, dxb2, 6, 2);
-    cr_expect_eq(max_diff(dxb, dxb2, N * C * H * W), 0.f, "backward data fused gives another result");
-    wino_forward(&gd, wf, K, C, 1, dyb, dxb2, -1, 2);
-    double eds = rel_err(dxb2, bin, dx, N, C, H, W);
-    cr_expect_leq(eds, TOL, "backward data with sgemm differs by %.3g", eds);
-    free(dxb2);
+    schedules_agree(&gd, wf, K, C, 1, dyb, dxb, dx, bin, "backward data");
     cr_log_info("N%lld C%lld K%lld %lldx%lld pad %lld blocks %d/%d: forward %.2e, backward data %.2e", (long long)N,
                 (long long)C, (long long)K, (long long)H, (long long)W, (long long)pad, bin, bout, ef, ed);
     cr_expect_leq(ef, TOL, "forward differs by %.3g", ef);
