@@ -135,10 +135,12 @@ void od_wino_weights(const float *w, int64_t K, int64_t C, int flip, int packed,
      * dY (K channels) to dX (C channels). Eight consecutive entries of a
      * row of U at a time (eight k, or eight c). */
     int64_t rows = flip ? K : C, cols = flip ? C : K, E = rows * cols;
-    /* U[e] is stored as panels of 16 columns (the last one 8 wide when
-     * cols is not a multiple of 16), each rows x 16 with its rows one after
-     * another, so the products read it in order. Each thread writes whole
-     * runs of a panel: the writes, 36 C K floats, are what this costs. */
+    /* packed: U[e] is stored as panels of 16 columns (the last one 8 wide
+     * when cols is not a multiple of 16), each rows x 16 with its rows one
+     * after another, so od_wino_gemm reads it in order; unpacked: plain
+     * rows x cols (oneDNN's sgemm). The loops go panel by panel either way,
+     * so each thread writes whole runs: the writes, 36 C K floats, are what
+     * this costs. */
 #pragma omp parallel for schedule(static) collapse(2)
     for (int64_t q0 = 0; q0 < cols; q0 += 16)
         for (int64_t r = 0; r < rows; r++) {
