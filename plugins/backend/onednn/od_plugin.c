@@ -452,7 +452,8 @@ static const aigtatt_param_desc od_params[] = {
              "oneDNN 2.6; elsewhere auto is direct). winograd: the backend's own Winograd F(4x4, 3x3) (needs "
              "AVX2 and FMA) for every f32 3x3 stride-1 convolution with one group, channels in multiples of 8 "
              "and an output of at least 2x2 (bias allowed), forward, backward data and backward weights (the "
-             "products through oneDNN's sgemm): 4x fewer multiplications. The rest stays direct, as do "
+             "products of the forward and backward data in the backend's own AVX2 kernel, those of the "
+             "backward weights through oneDNN's sgemm): 4x fewer multiplications. The rest stays direct, as do "
              "inference convolutions fused with their batch norm, add and ReLU (fuse: true) and everything in "
              "precision bf16. Winograd results differ from direct by its rounding (~1e-6 relative)." },
     { .name = "fuse", .type = AIGTATT_PARAM_BOOL, .default_value = "true",
