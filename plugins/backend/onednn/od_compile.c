@@ -473,6 +473,17 @@ dnnl_primitive_attr_t od_attr(const dnnl_post_ops_t po)
     return a;
 }
 
+dnnl_memory_desc_t od_qmd(const_dnnl_primitive_desc_t pd, dnnl_query_t q)
+{
+    const dnnl_memory_desc_t *m = dnnl_primitive_desc_query_md(pd, q, 0);
+    dnnl_memory_desc_t r;
+    if (m)
+        r = *m;
+    else
+        memset(&r, 0, sizeof r);
+    return r;
+}
+
 od_step *od_step_prim(od_prog *p, const char *what, dnnl_primitive_desc_t pd)
 {
     od_step *s = od_step_new(p, what);

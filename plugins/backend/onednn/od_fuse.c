@@ -222,16 +222,6 @@ int od_binary_fused(od_prog *p, int k, dnnl_post_ops_t *po, int *yv)
 
 /* ---- inference convolution with its fused tail ---- */
 
-static dnnl_memory_desc_t qmd(const_dnnl_primitive_desc_t pd, dnnl_query_t q)
-{
-    const dnnl_memory_desc_t *m = dnnl_primitive_desc_query_md(pd, q, 0);
-    dnnl_memory_desc_t r;
-    if (m)
-        r = *m;
-    else
-        memset(&r, 0, sizeof r);
-    return r;
-}
 
 /* Whether buffer `buf` holds a tensor of value v. */
 static int holds(od_prog *p, int v, int buf)
@@ -340,9 +330,9 @@ int od_conv_fused(od_prog *p, int k)
         od_fail(AIGTATT_ERR, "no oneDNN convolution with these post-ops");
         return -1;
     }
-    sm = qmd(pd, dnnl_query_src_md);
-    wm = qmd(pd, dnnl_query_weights_md);
-    dm = qmd(pd, dnnl_query_dst_md);
+    sm = od_qmd(pd, dnnl_query_src_md);
+    wm = od_qmd(pd, dnnl_query_weights_md);
+    dm = od_qmd(pd, dnnl_query_dst_md);
     int tx = od_src(p, x, &sm), tw, tb = -1;
     if (bn) {
         /* folded weights and bias, kept across runs, recomputed when any

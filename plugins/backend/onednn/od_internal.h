@@ -215,6 +215,9 @@ void od_set_home(od_prog *p, int v, int t);
  *  when done or already so, -1 when v cannot move. */
 int od_relayout(od_prog *p, int v, const dnnl_memory_desc_t *md);
 
+/** A copy of the memory descriptor pd answers for q (pds own theirs; their
+ *  answers die with them), or an all-zero one where it has none. */
+dnnl_memory_desc_t od_qmd(const_dnnl_primitive_desc_t pd, dnnl_query_t q);
 od_step *od_step_new(od_prog *p, const char *what);
 /** Creates the primitive of pd into a new step; pd is destroyed. */
 od_step *od_step_prim(od_prog *p, const char *what, dnnl_primitive_desc_t pd);

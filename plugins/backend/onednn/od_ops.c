@@ -14,17 +14,6 @@
 static od_val *val(od_prog *p, int v) { return &p->v[p->redirect[v]]; }
 static dnnl_engine_t eng(od_prog *p) { return p->dev->engine; }
 
-/* A copy of md (pds own theirs). */
-static dnnl_memory_desc_t qmd(const_dnnl_primitive_desc_t pd, dnnl_query_t q)
-{
-    const dnnl_memory_desc_t *m = dnnl_primitive_desc_query_md(pd, q, 0);
-    dnnl_memory_desc_t r;
-    if (m)
-        r = *m;
-    else
-        memset(&r, 0, sizeof r);
-    return r;
-}
 
 static int md_padded(const dnnl_memory_desc_t *md)
 {
@@ -141,8 +130,8 @@ static int conv2d(od_prog *p, int k)
     dnnl_primitive_attr_destroy(a);
     if (bad)
         return od_fail(AIGTATT_ERR, "no oneDNN convolution for these shapes");
-    dnnl_memory_desc_t sm = qmd(pd, dnnl_query_src_md), wm = qmd(pd, dnnl_query_weights_md),
-                       dm = qmd(pd, dnnl_query_dst_md);
+    dnnl_memory_desc_t sm = od_qmd(pd, dnnl_query_src_md), wm = od_qmd(pd, dnnl_query_weights_md),
+                       dm = od_qmd(pd, dnnl_query_dst_md);
     /* Training: the weights (and later their optimizer state) stay in this
      * convolution's layout, so neither the forward nor the update needs a
      * reorder; set()/get() convert. */
@@ -195,8 +184,8 @@ static int conv_bwd_data(od_prog *p, int k)
     dnnl_primitive_attr_destroy(a);
     if (bad || !pd)
         return od_fail(AIGTATT_ERR, "no oneDNN backward-data convolution for these shapes");
-    dnnl_memory_desc_t sm = qmd(pd, dnnl_query_diff_src_md), wm = qmd(pd, dnnl_query_weights_md),
-                       dm = qmd(pd, dnnl_query_diff_dst_md);
+    dnnl_memory_desc_t sm = od_qmd(pd, dnnl_query_diff_src_md), wm = od_qmd(pd, dnnl_query_weights_md),
+                       dm = od_qmd(pd, dnnl_query_diff_dst_md);
     int tdy = od_src(p, dy, &dm), tw = od_src(p, w, &wm), tdx = od_dst(p, dx, &sm);
     if (tdy < 0 || tw < 0 || tdx < 0) {
         dnnl_primitive_desc_destroy(pd);
@@ -294,8 +283,8 @@ static int conv_bwd_weight(od_prog *p, int k)
     dnnl_primitive_attr_destroy(a);
     if (bad)
         return od_fail(AIGTATT_ERR, "no oneDNN backward-weights convolution for these shapes");
-    dnnl_memory_desc_t sm = qmd(pd, dnnl_query_src_md), wm = qmd(pd, dnnl_query_diff_weights_md),
-                       dm = qmd(pd, dnnl_query_diff_dst_md);
+    dnnl_memory_desc_t sm = od_qmd(pd, dnnl_query_src_md), wm = od_qmd(pd, dnnl_query_diff_weights_md),
+                       dm = od_qmd(pd, dnnl_query_diff_dst_md);
     int tx = od_src(p, x, &sm), tdy = od_src(p, dy, &dm), tdw = od_dst(p, dw, &wm);
     if (tx < 0 || tdy < 0 || tdw < 0) {
         dnnl_primitive_desc_destroy(pd);
@@ -492,7 +481,7 @@ static int batch_norm(od_prog *p, int k)
         tvar = od_src_plain(p, rv, 1, &C);
     }
     if (fuse_relu) {
-        dnnl_memory_desc_t wsm = qmd(pd, dnnl_query_workspace_md);
+        dnnl_memory_desc_t wsm = od_qmd(pd, dnnl_query_workspace_md);
         tws = od_tensor_new(p, &wsm, -1, -1);
         p->ws[k] = tws;
         dnnl_primitive_desc_clone(&p->fwd_pd[k], pd);
@@ -959,10 +948,10 @@ static int pool2d(od_prog *p, int k)
     dnnl_primitive_attr_destroy(a);
     if (bad)
         return od_lower_ref(p, k);
-    dm = qmd(pd, dnnl_query_dst_md);
+    dm = od_qmd(pd, dnnl_query_dst_md);
     int ty = od_dst(p, y, &dm), tws = -1;
     if (bwd) {
-        dnnl_memory_desc_t wsm = qmd(pd, dnnl_query_workspace_md);
+        dnnl_memory_desc_t wsm = od_qmd(pd, dnnl_query_workspace_md);
         if (wsm.ndims > 0) {
             tws = od_tensor_new(p, &wsm, -1, -1);
             p->ws[k] = tws;
@@ -1011,8 +1000,8 @@ static int pool2d_bwd(od_prog *p, int k)
               pd_create(&hint, &d, a, p, NULL);
     }
     if (!bad) {
-        dm = qmd(hint, dnnl_query_dst_md);
-        xm = qmd(hint, dnnl_query_src_md);
+        dm = od_qmd(hint, dnnl_query_dst_md);
+        xm = od_qmd(hint, dnnl_query_src_md);
         bad = dnnl_pooling_v2_backward_desc_init(&d, g.alg, &xm, &dm, g.strides, g.kernel, g.dil, g.pl, g.pr) !=
                   dnnl_success ||
               pd_create(&pd, &d, a, p, hint);
@@ -1022,7 +1011,7 @@ static int pool2d_bwd(od_prog *p, int k)
     dnnl_primitive_attr_destroy(a);
     if (bad)
         return od_lower_ref(p, k);
-    dnnl_memory_desc_t ddm = qmd(pd, dnnl_query_diff_dst_md), dsm = qmd(pd, dnnl_query_diff_src_md);
+    dnnl_memory_desc_t ddm = od_qmd(pd, dnnl_query_diff_dst_md), dsm = od_qmd(pd, dnnl_query_diff_src_md);
     int tdy = od_src(p, dy, &ddm), tdx = od_dst(p, dx, &dsm);
     if (tdy < 0 || tdx < 0) {
         dnnl_primitive_desc_destroy(pd);
@@ -1059,7 +1048,7 @@ static int global_avg_pool(od_prog *p, int k)
     dnnl_primitive_attr_destroy(a);
     if (bad)
         return od_lower_ref(p, k);
-    dm = qmd(pd, dnnl_query_dst_md);
+    dm = od_qmd(pd, dnnl_query_dst_md);
     int ty = od_dst(p, y, &dm);
     if (ty < 0) {
         dnnl_primitive_desc_destroy(pd);
