@@ -178,6 +178,39 @@ Test(onednn, matmul_1x1_backward_weights)
     cr_expect_leq(e, tol, "conv_1x1 with the matmul backward weights differs by %.3g", e);
 }
 
+/* AIGTATT_ONEDNN_MATMUL_IM2COL=1: the backward weights of every
+ * one-group, undilated convolution as im2col + one matmul (od_ops.c):
+ * square and rectangular kernels, strides 1 and 2 (also different per
+ * axis), padding, bias; grouped, depthwise and dilated ones stay
+ * convolutions */
+Test(onednn, matmul_im2col_backward_weights)
+{
+    static const struct {
+        const char *name;
+        int steps;
+    } want[] = { { "conv_basic", 1 },           { "conv_stride_pad_nobias", 1 }, { "conv_1x1_stride2", 1 },
+                 { "conv_1x1", 1 },             { "conv_dilation_groups", 0 },   { "conv_depthwise", 0 },
+                 { "conv_dilated_stride", 0 } };
+    void *dev = NULL;
+    cr_assert_eq(odt_open("verbose: true\n", &dev), 0);
+    setenv("AIGTATT_ONEDNN_MATMUL_IM2COL", "1", 1);
+    for (size_t w = 0; w < sizeof want / sizeof want[0]; w++) {
+        const ct_case *c = NULL;
+        for (size_t i = 0; i < ct_n_cases; i++)
+            if (!strcmp(ct_cases[i].name, want[w].name))
+                c = &ct_cases[i];
+        cr_assert(c, "no %s case", want[w].name);
+        double wf = 0, wb = 0;
+        int steps = -1;
+        double e = run_case_counting(c, dev, &wf, &wb, "conv2d_bwd_weight_matmul", &steps);
+        cr_expect_eq(steps, want[w].steps, "%s: %d matmul steps for the backward weights, not %d", c->name, steps,
+                     want[w].steps);
+        cr_expect_leq(e, tol, "%s with im2col + matmul backward weights differs by %.3g", c->name, e);
+    }
+    unsetenv("AIGTATT_ONEDNN_MATMUL_IM2COL");
+    odt_backend()->close(dev);
+}
+
 Test(onednn, refuses_f64)
 {
     const ct_case *c = &ct_cases[0];

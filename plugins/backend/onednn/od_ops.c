@@ -299,43 +299,91 @@ static int conv_bwd_weight(od_prog *p, int k)
     return AIGTATT_OK;
 }
 
-/* Backward weights of a 1x1, stride-1, unpadded, one-group convolution as
- * one oneDNN matmul over the pixels: dW[K][C] = dY^T X with dY as a
- * (N H W) x K matrix and X as (N H W) x C, which is what both are in NHWC,
- * the layout oneDNN 2.6 picks for bf16 activations on AMX CPUs. There its
- * AMX backward-weights convolutions take 3.4x the time of the same
- * convolution forward (docs/performance.md); a matmul is the operation its
- * AMX kernels are built around. Off unless AIGTATT_ONEDNN_MATMUL_1X1=1
- * (not yet measured on such a machine: the switch is there to measure
- * it); on other layouts X and dY are reordered to NHWC first, which
- * costs more than it can save, but keeps the path testable anywhere.
- * Returns 1 lowered, 0 not taken, -1 error. */
+/* Backward weights of a one-group, undilated convolution as one oneDNN
+ * matmul over the output pixels: dW[K][kh kw C] = dY^T col, with dY as an
+ * (N OH OW) x K matrix (what it is in NHWC, the layout oneDNN 2.6 picks for
+ * bf16 activations on AMX CPUs) and col the (N OH OW) x (kh kw C) matrix
+ * of the input patches each output pixel sees (im2col, from NHWC X; for a
+ * 1x1, stride-1, unpadded convolution X itself). Why: on AMX CPUs oneDNN
+ * 2.6's backward-weights convolutions take 3.4x the time of the same
+ * convolution forward (docs/performance.md), and a matmul is the operation
+ * its AMX kernels are built around. Off unless AIGTATT_ONEDNN_MATMUL_1X1=1
+ * (1x1, stride 1, no padding) or AIGTATT_ONEDNN_MATMUL_IM2COL=1 (every
+ * such convolution): not yet measured on such a machine, the switches are
+ * there to measure it. On other layouts X and dY are reordered to NHWC
+ * first, which costs more than it can save, but keeps the path testable
+ * anywhere. The gradient comes out in [K][kh][kw][C] order (ohwi), and is
+ * reordered where its parameter lives otherwise. Returns 1 lowered, 0 not
+ * taken, -1 error. */
 static int matmul_step(od_prog *p, const char *what, int ta, const dnnl_memory_desc_t *am, int tb,
                        const dnnl_memory_desc_t *bm, int tbias, const dnnl_memory_desc_t *biasm, int ty,
                        const dnnl_memory_desc_t *ym);
 
+/* The patches for conv_bwd_weight_matmul. */
+typedef struct im2col_geo {
+    int64_t N, C, H, W, OH, OW, kh, kw, sh, sw, ph, pw;
+    size_t esize;
+} im2col_geo;
+
+/* t: x (NHWC), col ((N OH OW) x (kh kw C), zeros where a tap falls in the
+ * padding) */
+static int k_im2col(od_prog *p, od_step *s)
+{
+    const im2col_geo *g = s->aux;
+    const char *x = od_ptr(p, s->t[0]);
+    char *col = od_ptr(p, s->t[1]);
+    size_t px = (size_t)g->C * g->esize, patch = px * (size_t)(g->kh * g->kw);
+#pragma omp parallel for collapse(2) schedule(static) num_threads(p->dev->threads)
+    for (int64_t n = 0; n < g->N; n++)
+        for (int64_t oh = 0; oh < g->OH; oh++)
+            for (int64_t ow = 0; ow < g->OW; ow++) {
+                char *d = col + (size_t)((n * g->OH + oh) * g->OW + ow) * patch;
+                for (int64_t i = 0; i < g->kh; i++)
+                    for (int64_t j = 0; j < g->kw; j++, d += px) {
+                        int64_t ih = oh * g->sh - g->ph + i, iw = ow * g->sw - g->pw + j;
+                        if (ih >= 0 && ih < g->H && iw >= 0 && iw < g->W)
+                            memcpy(d, x + (size_t)((n * g->H + ih) * g->W + iw) * px, px);
+                        else
+                            memset(d, 0, px);
+                    }
+            }
+    return AIGTATT_OK;
+}
+
+static int env_on(const char *name)
+{
+    const char *v = getenv(name);
+    return v && atoi(v) > 0;
+}
+
 static int conv_bwd_weight_matmul(od_prog *p, int k)
 {
-    const char *on = getenv("AIGTATT_ONEDNN_MATMUL_1X1");
-    if (!on || atoi(on) <= 0)
-        return 0;
     const od_op *o = &p->ops[k];
     int x = o->in[0], dy = o->in[1], dw = o->out[0];
     const od_val *X = val(p, x), *DY = val(p, dy), *DW = &p->v[dw];
-    if (X->ndim != 4 || DY->ndim != 4 || DW->ndim != 4 || DW->shape[2] != 1 || DW->shape[3] != 1 ||
-        o->ints[0] != 1 || o->ints[1] != 1 || o->ints[2] != 0 || o->ints[3] != 0 || o->ints[6] > 1 ||
-        DW->dtype != AIGTATT_F32 || DY->shape[2] != X->shape[2] || DY->shape[3] != X->shape[3])
+    if (X->ndim != 4 || DY->ndim != 4 || DW->ndim != 4 || o->ints[4] != 1 || o->ints[5] != 1 || o->ints[6] > 1 ||
+        DW->dtype != AIGTATT_F32)
         return 0;
-    int64_t N = X->shape[0], C = X->shape[1], H = X->shape[2], W = X->shape[3], K = DW->shape[0], P = N * H * W;
+    int64_t N = X->shape[0], C = X->shape[1], H = X->shape[2], W = X->shape[3], K = DW->shape[0];
+    int64_t kh = DW->shape[2], kw = DW->shape[3], OH = DY->shape[2], OW = DY->shape[3];
+    int plain_1x1 = kh == 1 && kw == 1 && o->ints[0] == 1 && o->ints[1] == 1 && o->ints[2] == 0 &&
+                    o->ints[3] == 0 && OH == H && OW == W;
+    if (!(env_on("AIGTATT_ONEDNN_MATMUL_IM2COL") || (plain_1x1 && env_on("AIGTATT_ONEDNN_MATMUL_1X1"))))
+        return 0;
+    int64_t P = N * OH * OW, KC = kh * kw * C;
     dnnl_data_type_t dt = od_act_dt(p);
-    dnnl_dims_t xd = { N, C, H, W }, yd = { N, K, H, W }, wd = { K, C, 1, 1 };
+    dnnl_dims_t xd = { N, C, H, W }, yd = { N, K, OH, OW }, wd = { K, C, kh, kw };
     dnnl_memory_desc_t xm, ym, wm;
     dnnl_memory_desc_init_by_tag(&xm, 4, xd, dt, dnnl_nhwc);
     dnnl_memory_desc_init_by_tag(&ym, 4, yd, dt, dnnl_nhwc);
-    od_md_plain(&wm, 4, wd, dnnl_f32);
-    /* A = dY^T (K x P, a transposed view), B = X (P x C), D = dW (K x C) */
+    if (kh * kw == 1) /* the same bytes as plain, and what the update reads */
+        od_md_plain(&wm, 4, wd, dnnl_f32);
+    else
+        dnnl_memory_desc_init_by_tag(&wm, 4, wd, dnnl_f32, dnnl_ohwi);
+    /* A = dY^T (K x P, a transposed view), B = col (P x kh kw C), D = dW
+     * (K x kh kw C) */
     dnnl_memory_desc_t am, bm, dm;
-    dnnl_dims_t ad = { K, P }, as = { 1, K }, bd = { P, C }, bs = { C, 1 }, dd = { K, C }, ds = { C, 1 };
+    dnnl_dims_t ad = { K, P }, as = { 1, K }, bd = { P, KC }, bs = { KC, 1 }, dd = { K, KC }, ds = { KC, 1 };
     dnnl_memory_desc_init_by_strides(&am, 2, ad, dt, as);
     dnnl_memory_desc_init_by_strides(&bm, 2, bd, dt, bs);
     dnnl_memory_desc_init_by_strides(&dm, 2, dd, dnnl_f32, ds);
@@ -349,11 +397,33 @@ static int conv_bwd_weight_matmul(od_prog *p, int k)
     int tx = od_src(p, x, &xm), tdy = od_src(p, dy, &ym), tdw = od_dst(p, dw, &wm);
     if (tx < 0 || tdy < 0 || tdw < 0)
         return -1;
-    int r = matmul_step(p, "conv2d_bwd_weight_matmul", tdy, &am, tx, &bm, -1, NULL, tdw, &dm);
+    int tb = tx;
+    if (!plain_1x1) {
+        im2col_geo *g = od_host->alloc_zero(1, sizeof *g);
+        if (!g)
+            return od_fail(AIGTATT_ERR_NOMEM, "out of memory"), -1;
+        *g = (im2col_geo){ .N = N, .C = C, .H = H, .W = W, .OH = OH, .OW = OW, .kh = kh, .kw = kw,
+                           .sh = o->ints[0], .sw = o->ints[1], .ph = o->ints[2], .pw = o->ints[3],
+                           .esize = dt == dnnl_bf16 ? 2 : 4 };
+        dnnl_memory_desc_t cm;
+        dnnl_dims_t cd = { P, KC };
+        dnnl_memory_desc_init_by_tag(&cm, 2, cd, dt, dnnl_ab);
+        tb = od_tensor_new(p, &cm, -1, -1);
+        od_step *s = tb >= 0 ? od_step_kernel(p, "im2col", k_im2col) : NULL;
+        if (!s) {
+            od_host->free_mem(g);
+            return -1;
+        }
+        s->t[0] = tx;
+        s->t[1] = tb;
+        s->nt = 2;
+        s->aux = g;
+    }
+    int r = matmul_step(p, "conv2d_bwd_weight_matmul", tdy, &am, tb, &bm, -1, NULL, tdw, &dm);
     if (r > 0)
-        return od_fail(AIGTATT_ERR, "oneDNN has no matmul for a 1x1 convolution's backward weights (%lld x %lld "
+        return od_fail(AIGTATT_ERR, "oneDNN has no matmul for a convolution's backward weights (%lld x %lld "
                                     "by %lld x %lld)",
-                       (long long)K, (long long)P, (long long)P, (long long)C),
+                       (long long)K, (long long)P, (long long)P, (long long)KC),
                -1;
     return r ? -1 : 1;
 }
