@@ -222,7 +222,6 @@ int od_binary_fused(od_prog *p, int k, dnnl_post_ops_t *po, int *yv)
 
 /* ---- inference convolution with its fused tail ---- */
 
-
 /* Whether buffer `buf` holds a tensor of value v. */
 static int holds(od_prog *p, int v, int buf)
 {

@@ -14,7 +14,6 @@
 static od_val *val(od_prog *p, int v) { return &p->v[p->redirect[v]]; }
 static dnnl_engine_t eng(od_prog *p) { return p->dev->engine; }
 
-
 static int md_padded(const dnnl_memory_desc_t *md)
 {
     for (int i = 0; i < md->ndims; i++)
