@@ -17,6 +17,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <oneapi/dnnl/dnnl.h>
 #include <aigtatt/aigtatt.h>
 #include <aigtatt/compute.h>
@@ -265,6 +266,13 @@ int od_bf16_probe(dnnl_engine_t engine);
 
 /* ---- od_kernels.c: C kernels ---- */
 static inline void *od_ptr(od_prog *p, int t) { return t < 0 ? NULL : p->b[p->t[t].buf].ptr; }
+/** 1 when environment variable `name` holds a number above 0: the
+ *  backend's switches for measuring one path against another. */
+static inline int od_env_on(const char *name)
+{
+    const char *v = getenv(name);
+    return v && atoi(v) > 0;
+}
 int od_k_copy(od_prog *p, od_step *s);
 int od_k_expand(od_prog *p, od_step *s);
 int od_k_sgd(od_prog *p, od_step *s);

@@ -349,12 +349,6 @@ static int k_im2col(od_prog *p, od_step *s)
     return AIGTATT_OK;
 }
 
-static int env_on(const char *name)
-{
-    const char *v = getenv(name);
-    return v && atoi(v) > 0;
-}
-
 static int conv_bwd_weight_matmul(od_prog *p, int k)
 {
     const od_op *o = &p->ops[k];
@@ -367,7 +361,7 @@ static int conv_bwd_weight_matmul(od_prog *p, int k)
     int64_t kh = DW->shape[2], kw = DW->shape[3], OH = DY->shape[2], OW = DY->shape[3];
     int plain_1x1 = kh == 1 && kw == 1 && o->ints[0] == 1 && o->ints[1] == 1 && o->ints[2] == 0 &&
                     o->ints[3] == 0 && OH == H && OW == W;
-    if (!(env_on("AIGTATT_ONEDNN_MATMUL_IM2COL") || (plain_1x1 && env_on("AIGTATT_ONEDNN_MATMUL_1X1"))))
+    if (!(od_env_on("AIGTATT_ONEDNN_MATMUL_IM2COL") || (plain_1x1 && od_env_on("AIGTATT_ONEDNN_MATMUL_1X1"))))
         return 0;
     int64_t P = N * OH * OW, KC = kh * kw * C;
     dnnl_data_type_t dt = od_act_dt(p);

@@ -363,7 +363,7 @@ static int od_run(void *program)
     if (!p)
         return od_fail(AIGTATT_ERR_INVALID, "no program");
     omp_set_num_threads(p->dev->threads);
-    if (!p->prof && getenv("AIGTATT_ONEDNN_PROFILE") && atoi(getenv("AIGTATT_ONEDNN_PROFILE")) > 0)
+    if (!p->prof && od_env_on("AIGTATT_ONEDNN_PROFILE"))
         p->prof = calloc(p->ns + 1, sizeof *p->prof);
     double t_step = p->prof ? now_s() : 0;
     for (size_t i = 0; i < p->ns; i++) {

@@ -218,8 +218,7 @@ int od_wino_lower(od_prog *p, int k)
      * sgemm, three passes, as before the backend had its own kernel: to
      * measure one against the other where they may rank otherwise (AVX-512,
      * where sgemm is twice as wide as the AVX2 kernel) */
-    const char *sg = getenv("AIGTATT_ONEDNN_WINO_SGEMM");
-    ws->sgemm = fn == k_forward && sg && atoi(sg) > 0;
+    ws->sgemm = fn == k_forward && od_env_on("AIGTATT_ONEDNN_WINO_SGEMM");
     if (fn == k_forward && !ws->sgemm && fused(&ws->g)) {
         /* no longer than a thread's share of the tiles (rounded up to 6):
          * the scratch is per thread */
