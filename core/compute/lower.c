@@ -67,6 +67,41 @@ const aigtatt_nn_init *aigtatt_nn_lowered_init(const aigtatt_nn_lowered *l, int3
 
 /* ---- optimizer ---- */
 
+/* The per-parameter state tensors, "<param>.<suffix>" like torch's
+ * optimizer state names; aigtatt_nn_optimizer_state_name() recognises
+ * them in a checkpoint. */
+#define OPT_MOMENTUM "momentum_buffer"
+#define OPT_EXP_AVG "exp_avg"
+#define OPT_EXP_AVG_SQ "exp_avg_sq"
+#define OPT_MAX_EXP_AVG_SQ "max_exp_avg_sq"
+static const char *const opt_suffixes[] = {OPT_MOMENTUM, OPT_EXP_AVG, OPT_EXP_AVG_SQ, OPT_MAX_EXP_AVG_SQ};
+
+int aigtatt_nn_optimizer_state_name(const char *name, char *param, size_t size)
+{
+    if (!name)
+        return 0;
+    if (!strcmp(name, "optimizer.step")) {
+        if (param && size)
+            param[0] = 0;
+        return 1;
+    }
+    const char *dot = strrchr(name, '.');
+    if (!dot || dot == name)
+        return 0;
+    for (size_t i = 0; i < sizeof opt_suffixes / sizeof *opt_suffixes; i++)
+        if (!strcmp(dot + 1, opt_suffixes[i])) {
+            size_t n = (size_t)(dot - name);
+            if (param) {
+                if (n >= size)
+                    return 0;
+                memcpy(param, name, n);
+                param[n] = 0;
+            }
+            return 1;
+        }
+    return 0;
+}
+
 static aigtatt_val state(aigtatt_nn *nn, const char *param, const char *suffix, const nn_shape *s)
 {
     char name[600];
@@ -116,14 +151,14 @@ static int append_optimizer(aigtatt_nn *nn, const aigtatt_nn_optim *o, const aig
         nn_shape s = nn->v[p].s;
         char *pname = nn->v[p].name;
         if (o->kind == AIGTATT_NN_OPTIM_SGD) {
-            aigtatt_val buf = o->momentum != 0 ? state(nn, pname, "momentum_buffer", &s) : AIGTATT_NN_INVALID;
+            aigtatt_val buf = o->momentum != 0 ? state(nn, pname, OPT_MOMENTUM, &s) : AIGTATT_NN_INVALID;
             aigtatt_val in[5] = { (aigtatt_val)p, grads[p], buf, lr, step };
             int64_t ints[2] = { o->nesterov ? 1 : 0, o->maximize ? 1 : 0 };
             double reals[3] = { o->momentum, o->dampening, o->weight_decay };
             aigtatt_nn_emit_update(nn, AIGTATT_OP_SGD_UPDATE, 5, in, ints, 2, reals, 3);
         } else {
-            aigtatt_val m = state(nn, pname, "exp_avg", &s), v = state(nn, pname, "exp_avg_sq", &s);
-            aigtatt_val vmax = o->amsgrad ? state(nn, pname, "max_exp_avg_sq", &s) : AIGTATT_NN_INVALID;
+            aigtatt_val m = state(nn, pname, OPT_EXP_AVG, &s), v = state(nn, pname, OPT_EXP_AVG_SQ, &s);
+            aigtatt_val vmax = o->amsgrad ? state(nn, pname, OPT_MAX_EXP_AVG_SQ, &s) : AIGTATT_NN_INVALID;
             aigtatt_val in[7] = { (aigtatt_val)p, grads[p], m, v, vmax, lr, step };
             int64_t ints[3] = { o->kind == AIGTATT_NN_OPTIM_ADAMW, o->amsgrad ? 1 : 0, o->maximize ? 1 : 0 };
             double reals[4] = { o->beta1, o->beta2, o->eps, o->weight_decay };

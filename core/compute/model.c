@@ -7,6 +7,7 @@
 #include <aigtatt/aigtatt.h>
 #include <aigtatt/model.h>
 #include <aigtatt/optim.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -496,6 +497,18 @@ static int m_state_save(aigtatt_model *m, const char *path, int with_opt, const 
         for (int d = 0; d < v->ndim; d++)
             shape[d] = (uint64_t)v->shape[d];
         rc = m->bev->get(m->prog, (int32_t)i, data, nb);
+        if (!rc && (v->dtype == AIGTATT_F32 || v->dtype == AIGTATT_F64)) {
+            /* a diverged network is never saved as if it were usable */
+            int f64 = v->dtype == AIGTATT_F64;
+            size_t n = nb / (f64 ? sizeof(double) : sizeof(float));
+            for (size_t e = 0; e < n && !rc; e++)
+                if (!isfinite(f64 ? ((const double *)data)[e] : (double)((const float *)data)[e])) {
+                    aigtatt_set_error("%s holds a NaN or infinite value (element %zu): the weights diverged; "
+                                      "nothing was written to %s",
+                                      v->name, e, path);
+                    rc = AIGTATT_ERR_INVALID;
+                }
+        }
         if (!rc)
             rc = aigtatt_st_writer_add(w, v->name, st_dtype(v->dtype), (size_t)v->ndim, shape, data, nb, 0);
         free(data);
@@ -525,6 +538,21 @@ static void namelist_end(namelist *l)
     size_t len = strlen(l->text);
     if (l->count > 12)
         snprintf(l->text + len, sizeof l->text - len, " and %zu more", l->count - 12);
+}
+
+/* Optimizer state the network does not hold, of one of its parameters: a
+ * training checkpoint saved with its optimizer loads into an inference
+ * network, or one trained on with another optimizer, which starts its own
+ * state from zero (as optimizer state missing from a file does). */
+static int foreign_optimizer_state(const aigtatt_model *m, const char *name)
+{
+    char param[600];
+    if (aigtatt_nn_lowered_find(m->low, name) >= 0 || !aigtatt_nn_optimizer_state_name(name, param, sizeof param))
+        return 0;
+    if (!param[0])
+        return 1; /* optimizer.step */
+    int32_t v = aigtatt_nn_lowered_find(m->low, param);
+    return v >= 0 && m->ir->values[v].role == AIGTATT_IR_PARAM;
 }
 
 static int skipped(const char *name, int flags, const char *const *skip)
@@ -636,7 +664,8 @@ static int m_state_load(aigtatt_model *m, const char *path, int flags, const cha
             if (aigtatt_st_tensor_at(st, k, &info) != AIGTATT_OK)
                 continue;
             int32_t v = aigtatt_nn_lowered_find(m->low, info.name);
-            if ((v < 0 || !is_state(&m->ir->values[v], 1)) && !skipped(info.name, flags, skip))
+            if ((v < 0 || !is_state(&m->ir->values[v], 1)) && !skipped(info.name, flags, skip) &&
+                !foreign_optimizer_state(m, info.name))
                 namelist_add(&extra, info.name, NULL);
         }
     }

@@ -73,6 +73,13 @@ const aigtatt_ir *aigtatt_nn_lowered_ir(const aigtatt_nn_lowered *l);
 /** The value named `name` (state_dict key, input, output, "grad:<key>",
  *  "optimizer.lr"), or -1. */
 int32_t aigtatt_nn_lowered_find(const aigtatt_nn_lowered *l, const char *name);
+/** 1 when `name` is optimizer state as the lowering names it:
+ *  "optimizer.step", or "<param>.<suffix>" with one of the optimizers'
+ *  per-parameter suffixes (momentum_buffer, exp_avg, exp_avg_sq,
+ *  max_exp_avg_sq); then `param` (size bytes, may be NULL) receives
+ *  <param>, "" for optimizer.step. 0 otherwise, or when <param> does not
+ *  fit. */
+int aigtatt_nn_optimizer_state_name(const char *name, char *param, size_t size);
 /** Bytes of value `v` in the plain layout set()/get() use. */
 size_t aigtatt_nn_value_bytes(const aigtatt_ir_value *v);
 /** Elements of value `v`. */

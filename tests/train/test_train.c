@@ -129,7 +129,9 @@ Test(train, chain_to_metrics_and_cache, .timeout = 800)
 Test(train, refuses_mismatched_and_truncated_checkpoints, .timeout = 800)
 {
     char *dir = ds_tmpdir(), *out = NULL;
-    write_yaml(dir, 6, 2, 0.5, 4, 1, "{use: optim.sgd, lr: 0.01}", NULL);
+    /* the output is the last epoch's weights with the optimizer's state */
+    write_yaml(dir, 6, 2, 0.5, 4, 1, "{use: optim.sgd, lr: 0.01, momentum: 0.9}",
+               "      save_optimizer: true\n      select: last\n");
     int rc = ds_run(&out, dir, "tiny.yaml", "w", NULL);
     cr_assert_eq(rc, 0, "%s", out);
     free(out);
@@ -155,6 +157,13 @@ Test(train, refuses_mismatched_and_truncated_checkpoints, .timeout = 800)
              dir);
     char *t = strstr(y, "WEIGHTS");
     char bad[sizeof y];
+    /* the trained model itself embeds: its momentum buffers are not the
+     * inference network's and are passed over */
+    snprintf(bad, sizeof bad, "%.*s%s/model.safetensors%s", (int)(t - y), y, mdir, t + 7);
+    ds_write(dir, "good.yaml", bad);
+    rc = ds_run(&out, dir, "good.yaml", "wg", NULL);
+    cr_assert_eq(rc, 0, "the trained model (saved with its optimizer) does not embed:\n%s", out);
+    free(out);
     snprintf(bad, sizeof bad, "%.*s%s/bad.safetensors%s", (int)(t - y), y, dir, t + 7);
     ds_write(dir, "bad.yaml", bad);
     rc = ds_run(&out, dir, "bad.yaml", "wb", NULL);
@@ -170,9 +179,63 @@ Test(train, refuses_mismatched_and_truncated_checkpoints, .timeout = 800)
     cr_assert(rc != 0 && rc < 128, "a truncated checkpoint: exit %d\n%s", rc, out);
     cr_assert(strstr(out, "cut.safetensors"), "the error does not name the file:\n%s", out);
     free(out);
+
+    /* initial weights of a bigger network (one block more) are refused
+     * too, not partly loaded; and training on every split, validation's
+     * identities included, is warned about before that */
+    rc = ds_sh(&out,
+               "'%s' -c \"from safetensors.numpy import load_file, save_file; "
+               "d=load_file('%s/model.safetensors'); d['layer1.2.conv1.weight']=d['layer1.1.conv1.weight']; "
+               "save_file(d,'%s/big.safetensors')\"",
+               py, mdir, dir);
+    cr_assert_eq(rc, 0, "%s", out);
+    free(out);
+    char extra[4400];
+    snprintf(extra, sizeof extra, "      weights: '%s/big.safetensors'\n      train_splits: all\n", dir);
+    write_yaml(dir, 6, 2, 0.5, 4, 1, "{use: optim.sgd, lr: 0.01}", extra);
+    rc = ds_run(&out, dir, "tiny.yaml", "wi", NULL);
+    cr_assert(rc != 0 && rc < 128, "weights of a bigger network were accepted (exit %d):\n%s", rc, out);
+    cr_assert(strstr(out, "big.safetensors does not match") && strstr(out, "unexpected: layer1.2.conv1.weight"),
+              "%s", out);
+    cr_assert(strstr(out, "validation identities are also trained on (train_splits 'all'"), "%s", out);
+    free(out);
     free(mdir);
     ds_rmtree(dir);
     free(dir);
+}
+
+/* The divergence message of `out` (a run that diverged by epoch `epoch`)
+ * names a last good checkpoint, epoch N and file, and that file holds
+ * epoch N's weights, every value finite; N is before the weights that
+ * diverged: before `epoch`, and before the epoch whose saved weights the
+ * failing step started from. */
+static void check_divergence(const char *out, int epoch)
+{
+    const char *d = strstr(out, "training diverged");
+    cr_assert(d, "no divergence message:\n%s", out);
+    cr_log_info("%.*s", (int)strcspn(d, "\n"), d);
+    const char *g = strstr(d, "last good checkpoint (epoch ");
+    cr_assert(g, "no last good checkpoint named:\n%s", out);
+    int n = 0;
+    char path[4096];
+    cr_assert(sscanf(g, "last good checkpoint (epoch %d) is %4095[^;]", &n, path) == 2, "%s", g);
+    cr_assert(n >= 1 && n < epoch, "last good epoch %d, diverged by epoch %d:\n%s", n, epoch, out);
+    const char *on = strstr(d, "on the weights saved after epoch ");
+    int bad = 0;
+    if (on && sscanf(on, "on the weights saved after epoch %d", &bad) == 1)
+        cr_assert(n < bad, "epoch %d's weights diverged, yet epoch %d is named good:\n%s", bad, n, out);
+    char *res = NULL;
+    int rc = ds_sh(&res,
+                   "'%s' -c \"import numpy as np; from safetensors.numpy import load_file; from safetensors import "
+                   "safe_open; d=load_file('%s'); bad=[k for k,v in d.items() if v.dtype.kind=='f' and not "
+                   "np.isfinite(v).all()]; print('epoch', safe_open('%s','np').metadata()['aigtatt.epoch'], "
+                   "'nonfinite', len(bad), bad[:3])\"",
+                   getenv("AIGTATT_PYTHON") ? getenv("AIGTATT_PYTHON") : "python3", path, path);
+    cr_assert_eq(rc, 0, "%s: %s", path, res);
+    char want[64];
+    snprintf(want, sizeof want, "epoch %d nonfinite 0 ", n);
+    cr_assert(strstr(res, want), "%s: %s (expected %s)", path, res, want);
+    free(res);
 }
 
 Test(train, nan_loss_stops_and_keeps_last_good_checkpoint, .timeout = 800)
@@ -185,12 +248,30 @@ Test(train, nan_loss_stops_and_keeps_last_good_checkpoint, .timeout = 800)
                "{use: optim.sgd, lr: 3.0e38, warmup_epochs: 2, warmup_start_factor: 0}", NULL);
     int rc = ds_run(&out, dir, "tiny.yaml", "w", NULL);
     cr_assert(rc != 0 && rc < 128, "exit %d\n%s", rc, out);
-    cr_assert(strstr(out, "training diverged at epoch 3"), "%s", out);
-    cr_assert(strstr(out, "last good checkpoint (epoch 2)"), "%s", out);
+    check_divergence(out, 3);
+    /* that update made the weights themselves NaN or infinite: never saved */
+    cr_expect(strstr(out, "in the last step of epoch 2") && strstr(out, "holds a NaN or infinite value"), "%s", out);
+    free(out);
+    /* A smaller learning rate leaves the weights finite but huge. Batch
+     * norm hides the scale from the training loss, so without validation
+     * they train on until an update overflows them (epoch 3's last)... */
+    const char *sgd = "{use: optim.sgd, lr: 2.0e20, warmup_epochs: 2, warmup_start_factor: 0}";
+    write_yaml(dir, 6, 2, 0.5, 8, 4, sgd, "      val_every: 10\n");
+    rc = ds_run(&out, dir, "tiny.yaml", "w2", NULL);
+    cr_assert(rc != 0 && rc < 128, "exit %d\n%s", rc, out);
+    check_divergence(out, 3);
+    cr_expect(strstr(out, "in the last step of epoch 3"), "%s", out);
+    free(out);
+    /* ... with it, epoch 2's validation (eval mode, on running statistics)
+     * gives NaN embeddings: epoch 2's weights are not good, epoch 1's,
+     * kept as previous.safetensors, are (and a NaN never makes an EER) */
+    write_yaml(dir, 6, 2, 0.5, 8, 4, sgd, NULL);
+    rc = ds_run(&out, dir, "tiny.yaml", "w3", NULL);
+    cr_assert(rc != 0 && rc < 128, "exit %d\n%s", rc, out);
+    check_divergence(out, 2);
+    cr_expect(strstr(out, "in epoch 2's validation") && strstr(out, "previous.safetensors"), "%s", out);
     char p[4096];
-    snprintf(p, sizeof p, "%s/w/state/train/train/last.safetensors", dir);
     struct stat st;
-    cr_assert(stat(p, &st) == 0 && st.st_size > 1000000, "no last good checkpoint at %s", p);
     /* no model output was published */
     snprintf(p, sizeof p, "%s/w/latest/nodes/train", dir);
     cr_assert(stat(p, &st) != 0, "a failed training published %s", p);

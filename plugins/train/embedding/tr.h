@@ -97,7 +97,7 @@ int tr_embed_items(aigtatt_model *m, const tr_items *it, const size_t *order, si
  * labels: every same-label pair genuine, every other pair impostor; the
  * point where FMR and FNMR cross (their mean there). Rank-1: the share of
  * rows whose nearest other row has the same label. Both NAN without two
- * labels or genuine pairs. */
+ * labels or genuine pairs, or with a NaN or infinite value in emb. */
 void tr_eer_rank1(const float *emb, const int64_t *labels, size_t n, int64_t k, double *eer, double *rank1);
 
 /* Node entry points. */

@@ -57,17 +57,21 @@ int tr_items_collect(const aigtatt_set *set, const char *splits, const char *rol
         if (!r->path || !r->identity || !*r->identity || !in_list(splits, r->split) || !in_list(roles, r->role))
             continue;
         char path[4096];
-        if (H->set_path(set, i, path, sizeof path) != AIGTATT_OK)
-            continue;
+        int bad_path = H->set_path(set, i, path, sizeof path) != AIGTATT_OK;
         out->v[m].rec = i;
-        out->v[m].path = strdup(path);
+        out->v[m].path = bad_path ? NULL : strdup(path);
         names[m] = (char *)r->identity;
         if (!out->v[m].path) {
+            /* a record left out would silently shrink the data */
             free(names);
             out->n = m;
             tr_items_free(out);
-            H->set_error("out of memory");
-            return AIGTATT_ERR_NOMEM;
+            if (bad_path)
+                H->set_error("image record %zu ('%s', identity '%s'): its path does not fit in %zu bytes", i,
+                             r->path, r->identity, sizeof path);
+            else
+                H->set_error("out of memory");
+            return bad_path ? AIGTATT_ERR_INVALID : AIGTATT_ERR_NOMEM;
         }
         m++;
     }
@@ -84,8 +88,14 @@ int tr_items_collect(const aigtatt_set *set, const char *splits, const char *rol
     qsort(sorted, m, sizeof *sorted, cmp_str);
     out->ids = calloc(m ? m : 1, sizeof *out->ids);
     for (size_t i = 0; out->ids && i < m; i++)
-        if (i == 0 || strcmp(sorted[i], sorted[i - 1]))
-            out->ids[out->n_ids++] = strdup(sorted[i]);
+        if (i == 0 || strcmp(sorted[i], sorted[i - 1])) {
+            char *id = strdup(sorted[i]);
+            if (!id) {
+                tr_items_free(out); /* frees and clears ids */
+                break;
+            }
+            out->ids[out->n_ids++] = id;
+        }
     for (size_t i = 0; out->ids && i < m; i++) {
         char **hit = bsearch(&names[i], out->ids, out->n_ids, sizeof *out->ids, cmp_str);
         out->v[i].label = hit ? (int64_t)(hit - out->ids) : -1;

@@ -24,6 +24,10 @@ void tr_eer_rank1(const float *emb, const int64_t *labels, size_t n, int64_t k, 
     *rank1 = NAN;
     if (n < 2)
         return;
+    /* a NaN score would sort anywhere and give an EER that looks real */
+    for (size_t i = 0; i < n * (size_t)k; i++)
+        if (!isfinite(emb[i]))
+            return;
     float *u = malloc(sizeof(float) * n * (size_t)k);
     size_t pairs = n * (n - 1) / 2;
     scored *sc = malloc(sizeof *sc * (pairs ? pairs : 1));

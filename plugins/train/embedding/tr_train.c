@@ -100,6 +100,40 @@ static int write_history(const char *dir, const epoch_row *rows, int64_t n)
     return rc;
 }
 
+/* The error of a diverged run: where it happened, what was seen, and the
+ * newest checkpoint whose weights still trained (good: its epoch, 0 when
+ * there is none). */
+static void diverged(const char *where, double lr, const char *what, int64_t good, const char *good_path)
+{
+    if (good > 0)
+        H->set_error("training diverged %s (lr %g): %s; training stopped. The last good checkpoint (epoch %lld) is "
+                     "%s; try a lower learning rate",
+                     where, lr, what, (long long)good, good_path);
+    else
+        H->set_error("training diverged %s (lr %g) before any good checkpoint: %s; training stopped; try a lower "
+                     "learning rate",
+                     where, lr, what);
+}
+
+static int cmp_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* Identities in both sets (their ids are sorted). */
+static size_t shared_ids(const tr_items *a, const tr_items *b)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < b->n_ids; i++)
+        n += a->n_ids && bsearch(&b->ids[i], a->ids, a->n_ids, sizeof *a->ids, cmp_name) != NULL;
+    return n;
+}
+
+static int all_finite(const float *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(v[i]))
+            return 0;
+    return 1;
+}
+
 int tr_train_run(aigtatt_run *run)
 {
     const aigtatt_params *p = H->run_params(run);
@@ -119,7 +153,7 @@ int tr_train_run(aigtatt_run *run)
     int64_t *vlab = NULL;
     epoch_row *rows = NULL;
     aigtatt_progress *prog = NULL;
-    char state[4096] = "", last_path[4200] = "", best_path[4200] = "";
+    char state[4096] = "", last_path[4200] = "", best_path[4200] = "", prev_path[4200] = "";
     int rc = augment_parse(p, &chain);
     if (rc)
         return rc;
@@ -137,6 +171,12 @@ int tr_train_run(aigtatt_run *run)
         goto done;
     }
     int validate = val.n_ids >= 2 && val.n >= 3;
+    size_t shared = shared_ids(&train, &val);
+    if (shared)
+        H->log(AIGTATT_LOG_WARN, "%zu of the %zu validation identities are also trained on (train_splits '%s', "
+                                 "val_splits '%s'): the validation EER then rewards memorising them and picks the "
+                                 "most overfit epoch", shared, val.n_ids, H->param_string(p, "train_splits"),
+               H->param_string(p, "val_splits"));
     if (!validate)
         H->log(AIGTATT_LOG_WARN, "no validation: the '%s' split has %zu images of %zu identities; the last "
                                  "epoch's weights are the output", H->param_string(p, "val_splits"), val.n, val.n_ids);
@@ -152,8 +192,7 @@ int tr_train_run(aigtatt_run *run)
     if (weights) {
         /* torchvision weights: the classifier head and the loss stay fresh */
         static const char *const skip[] = {"fc.", "loss.", NULL};
-        if ((rc = H->model->state_load(m, weights, AIGTATT_MODEL_LOAD_SKIP_PREFIXES | AIGTATT_MODEL_LOAD_ALLOW_EXTRA,
-                                       skip)))
+        if ((rc = H->model->state_load(m, weights, AIGTATT_MODEL_LOAD_SKIP_PREFIXES, skip)))
             goto done;
         H->log(AIGTATT_LOG_INFO, "initial weights from %s", weights);
     }
@@ -188,6 +227,9 @@ int tr_train_run(aigtatt_run *run)
     snprintf(state, sizeof state, "%s/train/%s", sd, H->run_node_id(run));
     snprintf(last_path, sizeof last_path, "%s/last.safetensors", state);
     snprintf(best_path, sizeof best_path, "%s/best.safetensors", state);
+    /* the epoch before last's weights: the last good ones when the newest
+     * diverge at their first use */
+    snprintf(prev_path, sizeof prev_path, "%s/previous.safetensors", state);
 
     order = malloc(sizeof *order * train.n);
     rows = calloc((size_t)epochs, sizeof *rows);
@@ -201,6 +243,7 @@ int tr_train_run(aigtatt_run *run)
     prog = H->progress_begin("training steps", (uint64_t)(spe * epochs));
     double best_eer = INFINITY;
     int64_t best_epoch = -1, good_epoch = 0;
+    int warned_eer = 0;
     for (int64_t e = 0; e < epochs; e++) {
         for (size_t i = 0; i < train.n; i++)
             order[i] = i;
@@ -222,24 +265,26 @@ int tr_train_run(aigtatt_run *run)
             /* Divergence shows in the loss, or first in the embeddings:
              * the margin losses normalise them, and a NaN can hide behind
              * a clamp there. Either stops training. */
-            int bad_emb = 0;
             if ((rc = H->model->get_output(m, "embedding", emb, sizeof(float) * (size_t)batch * (size_t)k)))
                 break;
-            for (int64_t i = 0; i < batch * k && !bad_emb; i++)
-                bad_emb = !isfinite(emb[i]);
+            int bad_emb = !all_finite(emb, (size_t)(batch * k));
             if (!isfinite(loss) || bad_emb) {
-                char what[96];
+                char what[256], where[64];
                 if (!isfinite(loss))
                     snprintf(what, sizeof what, "the loss became %s", isnan(loss) ? "NaN" : "infinite");
                 else
                     snprintf(what, sizeof what, "the embeddings became NaN or infinite (loss %g)", (double)loss);
-                if (good_epoch > 0)
-                    H->set_error("training diverged at epoch %lld, step %lld (lr %g): %s; training stopped. The "
-                                 "last good checkpoint (epoch %lld) is %s; try a lower learning rate",
-                                 (long long)e + 1, (long long)step + 1, lr, what, (long long)good_epoch, last_path);
-                else
-                    H->set_error("training diverged at epoch 1, step %lld (lr %g) before any checkpoint: %s; "
-                                 "training stopped; try a lower learning rate", (long long)step + 1, lr, what);
+                snprintf(where, sizeof where, "at epoch %lld, step %lld", (long long)e + 1, (long long)step + 1);
+                if (step == 0 && good_epoch > 0) {
+                    /* this step ran on the weights last saved: they are not
+                     * good, the ones saved an epoch earlier are */
+                    size_t len = strlen(what);
+                    snprintf(what + len, sizeof what - len, " on the weights saved after epoch %lld",
+                             (long long)good_epoch);
+                    diverged(where, lr, what, good_epoch - 1, prev_path);
+                } else {
+                    diverged(where, lr, what, good_epoch, last_path);
+                }
                 rc = AIGTATT_ERR_INVALID;
                 break;
             }
@@ -266,8 +311,22 @@ int tr_train_run(aigtatt_run *run)
         char ep[32];
         snprintf(ep, sizeof ep, "%lld", (long long)e + 1);
         const char *meta[] = {"aigtatt.epoch", ep};
-        if ((rc = H->model->state_save(m, last_path, H->param_bool(p, "save_optimizer"), meta, 1)))
+        if (good_epoch > 0) {
+            unlink(prev_path);
+            if ((rc = H->link_file(last_path, prev_path)))
+                goto done;
+        }
+        if ((rc = H->model->state_save(m, last_path, H->param_bool(p, "save_optimizer"), meta, 1))) {
+            if (rc == AIGTATT_ERR_INVALID) {
+                /* state_save refuses NaN or infinite weights: the epoch's
+                 * last update diverged */
+                char what[512], where[64];
+                snprintf(what, sizeof what, "%s", H->last_error());
+                snprintf(where, sizeof where, "in the last step of epoch %lld", (long long)e + 1);
+                diverged(where, lr, what, good_epoch, last_path);
+            }
             goto done;
+        }
         good_epoch = e + 1;
         if (H->param_bool(p, "keep_epochs")) {
             /* a hard link keeps this epoch's file when the next save
@@ -282,7 +341,21 @@ int tr_train_run(aigtatt_run *run)
             if ((rc = H->model->state_copy(ev, m)) ||
                 (rc = tr_embed_items(ev, &val, vorder, val.n, batch, vemb, NULL, workers)))
                 goto done;
+            if (!all_finite(vemb, val.n * (size_t)k)) {
+                char where[64];
+                snprintf(where, sizeof where, "in epoch %lld's validation", (long long)e + 1);
+                diverged(where, lr, "the validation embeddings became NaN or infinite (eval mode: running "
+                                    "statistics)", good_epoch - 1, prev_path);
+                rc = AIGTATT_ERR_INVALID;
+                goto done;
+            }
             tr_eer_rank1(vemb, vlab, val.n, k, &row->eer, &row->rank1);
+            if (isnan(row->eer) && !warned_eer) {
+                warned_eer = 1;
+                H->log(AIGTATT_LOG_WARN, "validation gives no EER: the '%s' split has no identity with two images, "
+                                         "or too many images (%zu) to pair in memory; `select` falls back to the "
+                                         "last epoch", H->param_string(p, "val_splits"), val.n);
+            }
             if (row->eer < best_eer) {
                 best_eer = row->eer;
                 best_epoch = e + 1;

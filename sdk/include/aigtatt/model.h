@@ -109,12 +109,18 @@ typedef struct aigtatt_model_api {
      *  `with_optimizer`) to a safetensors file atomically, with metadata
      *  aigtatt.backbone (the backbone's YAML), aigtatt.input ("HxW"),
      *  aigtatt.embedding_size, plus the `n_meta` key/value pairs given
-     *  (meta[2i], meta[2i+1]; may be NULL when n_meta is 0). */
+     *  (meta[2i], meta[2i+1]; may be NULL when n_meta is 0). A NaN or
+     *  infinite value anywhere is refused (AIGTATT_ERR_INVALID, the error
+     *  names the tensor) and nothing is written: a diverged network never
+     *  looks like a usable checkpoint. */
     int (*state_save)(aigtatt_model *m, const char *path, int with_optimizer, const char *const *meta,
                       size_t n_meta);
     /** Loads parameters and buffers from a safetensors file. Without flags
      *  the file must hold exactly the network's tensors (optimizer state
-     *  optional) in the same shapes; otherwise nothing is loaded and the
+     *  optional both ways: the network's own starts from zero when the
+     *  file lacks it, and another optimizer's state of the network's
+     *  parameters, or any in a file loaded for inference, is ignored) in
+     *  the same shapes; otherwise nothing is loaded and the
      *  error lists the missing, unexpected and misshaped names. F32 and
      *  F64 files load into F32 values. `skip` (flag SKIP_PREFIXES) is a
      *  NULL-terminated list of name prefixes. */
