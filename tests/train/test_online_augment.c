@@ -8,7 +8,7 @@
  * chain and equal the plain batches when no op fires. Through the CLI: a
  * training run with `augment:` repeats byte for byte, differs from the
  * same run without it, and a bad entry fails naming file:line:col and
- * the op. */
+ * the op. The loader's decode and resize against PIL (test `loader`). */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
@@ -389,4 +389,60 @@ Test(online_augment, bad_entries_name_file_line_col_and_op)
     free(out);
     ds_rmtree(d);
     free(d);
+}
+
+/* ---- the loader's preprocessing against PIL ----------------------------------- */
+
+/* tr_load_chw against PIL (the pyenv python's Pillow, or AIGTATT_PYTHON's):
+ * Image.open(f).convert('RGB').resize((w, h), BILINEAR), the antialiased
+ * triangle filter torchvision applies to PIL images, then ImageNet
+ * normalisation. A grey JPEG (no chroma upsampling to differ between
+ * libjpeg builds) downscaled by 2.3, where a DCT-scaled decode would
+ * resample differently, and a PNG 36x larger than the input. PIL rounds to
+ * 8 bits after each of its two passes and the loader does not: up to a
+ * grey level, 0.0175 after dividing by the smallest std. */
+Test(loader, jpeg_and_png_resize_like_pil, .init = setup, .fini = teardown)
+{
+    const char *py = getenv("AIGTATT_PYTHON") ? getenv("AIGTATT_PYTHON") : "python3";
+    char *out = NULL;
+    int rc = ds_sh(&out,
+                   "cd '%s' && '%s' -c \"\nimport numpy as np\nfrom PIL import Image\n"
+                   "r = np.random.default_rng(5)\n"
+                   "g = r.integers(0, 256, (84, 112)).astype(np.float32)\n"
+                   "g = np.kron(g, np.ones((4, 4), np.float32))[:331, :447]\n"
+                   "Image.fromarray(g.astype(np.uint8), 'L').save('grey.jpg', quality=95)\n"
+                   "c = r.integers(0, 256, (1150, 1160, 3)).astype(np.uint8)\n"
+                   "Image.fromarray(c, 'RGB').save('big.png')\n"
+                   "m = np.array([0.485, 0.456, 0.406], np.float32)[:, None, None]\n"
+                   "s = np.array([0.229, 0.224, 0.225], np.float32)[:, None, None]\n"
+                   "for f, w, h in (('grey.jpg', 196, 144), ('big.png', 32, 32)):\n"
+                   "    a = np.asarray(Image.open(f).convert('RGB').resize((w, h), Image.BILINEAR), np.float32)\n"
+                   "    ((a.transpose(2, 0, 1) / 255 - m) / s).astype('<f4').tofile(f + '.ref')\n\"",
+                   dir, py);
+    cr_assert_eq(rc, 0, "%s", out);
+    free(out);
+    const struct { const char *name; int w, h; } cases[] = {{"grey.jpg", 196, 144}, {"big.png", 32, 32}};
+    for (size_t c = 0; c < 2; c++) {
+        char p[4200], r[4300];
+        snprintf(p, sizeof p, "%s/%s", dir, cases[c].name);
+        snprintf(r, sizeof r, "%s.ref", p);
+        size_t n = 3 * (size_t)cases[c].w * (size_t)cases[c].h;
+        float *got = malloc(n * sizeof *got), *want = malloc(n * sizeof *want);
+        FILE *f = fopen(r, "rb");
+        cr_assert(f && fread(want, sizeof *want, n, f) == n, "%s", r);
+        fclose(f);
+        cr_assert_eq(tr_load_chw(p, cases[c].h, cases[c].w, 0, NULL, 0, got), AIGTATT_OK, "%s: %s", p,
+                     tr_host->last_error());
+        double worst = 0, sum = 0;
+        for (size_t i = 0; i < n; i++) {
+            double d = fabs((double)got[i] - want[i]);
+            worst = d > worst ? d : worst;
+            sum += d;
+        }
+        cr_log_info("%s -> %dx%d: largest difference from PIL %.4f, mean %.5f", cases[c].name, cases[c].w,
+                    cases[c].h, worst, sum / (double)n);
+        cr_expect_leq(worst, 1.05 / 255 / 0.224, "%s: %g from PIL", cases[c].name, worst);
+        free(got);
+        free(want);
+    }
 }

@@ -138,16 +138,16 @@ static int taps_make(int in, int out, taps *t)
             hi = in;
         if (hi - lo > t->taps)
             hi = lo + t->taps;
-        double sum = 0, ws[64];
+        double sum = 0;
         for (int j = lo; j < hi; j++) {
-            double x = (j - center + 0.5) / support;
-            double v = 1.0 - fabs(x);
-            ws[j - lo] = v > 0 ? v : 0;
-            sum += ws[j - lo];
+            double v = 1.0 - fabs((j - center + 0.5) / support);
+            sum += v > 0 ? v : 0;
         }
         t->first[o] = lo;
-        for (int j = lo; j < hi; j++)
-            t->w[(size_t)o * (size_t)t->taps + (size_t)(j - lo)] = (float)(sum > 0 ? ws[j - lo] / sum : 0);
+        for (int j = lo; j < hi; j++) {
+            double v = 1.0 - fabs((j - center + 0.5) / support);
+            t->w[(size_t)o * (size_t)t->taps + (size_t)(j - lo)] = (float)(sum > 0 && v > 0 ? v / sum : 0);
+        }
     }
     return 0;
 }
@@ -163,16 +163,17 @@ static const float mean[3] = {0.485f, 0.456f, 0.406f}, stdv[3] = {0.229f, 0.224f
 int tr_load_chw(const char *path, int64_t h, int64_t w, int flip, const tr_augment *aug, uint64_t aug_seed,
                 float *out)
 {
-    aigtatt_image_load_opts o = {.struct_size = sizeof o, .channels = 3, .min_width = (int32_t)w,
-                                 .min_height = (int32_t)h};
+    /* Decoded at full size, JPEGs too: a DCT-scaled decode is faster but
+     * resamples differently from PIL/torchvision, whose preprocessing
+     * pretrained weights and the seed's results assume. */
+    aigtatt_image_load_opts o = {.struct_size = sizeof o, .channels = 3};
     aigtatt_image *img = NULL;
     int rc = H->image_load(path, &o, &img);
     if (rc)
         return rc;
     if (aug && aug->chain) {
-        /* on the decoded image (DCT-scaled JPEGs are still at least h x w),
-         * so geometric ops resample full detail and the resize below
-         * antialiases what they made */
+        /* on the decoded image, so geometric ops resample full detail and
+         * the resize below antialiases what they made */
         aigtatt_image *a = NULL;
         rc = H->augment_chain_apply(aug->chain, aug->shuffle, aug_seed, img, &a, NULL);
         H->image_free(img);
@@ -190,14 +191,6 @@ int tr_load_chw(const char *path, int64_t h, int64_t w, int flip, const tr_augme
         }
     }
     int iw = img->width, ih = img->height;
-    if (iw / (double)w > 30 || ih / (double)h > 30) {
-        /* the triangle filter's taps are bounded; the host decodes JPEGs
-         * smaller already, so only huge PNGs get here */
-        H->image_free(img);
-        H->set_error("%s: %dx%d is over 30 times the %lldx%lld network input; shrink it first", path, iw, ih,
-                     (long long)w, (long long)h);
-        return AIGTATT_ERR_LIMIT;
-    }
     taps tx = {0}, ty = {0};
     float *tmp = malloc(sizeof(float) * (size_t)ih * (size_t)w * 3);
     if (!tmp || taps_make(iw, (int)w, &tx) || taps_make(ih, (int)h, &ty)) {
@@ -205,7 +198,7 @@ int tr_load_chw(const char *path, int64_t h, int64_t w, int flip, const tr_augme
         taps_free(&tx);
         taps_free(&ty);
         H->image_free(img);
-        H->set_error("out of memory");
+        H->set_error("%s: out of memory resizing %dx%d to %lldx%lld", path, iw, ih, (long long)w, (long long)h);
         return AIGTATT_ERR_NOMEM;
     }
     /* horizontal pass: rows of uint8 RGB -> rows of float RGB at width w */
