@@ -72,6 +72,9 @@ static aigtatt_val block(aigtatt_nn *nn, const char *name, aigtatt_val x, int64_
 #define CLASSES 10
 
 static int shared_weight; /* build() adds a weight shared by two convolutions */
+/* build() adds y = relu(bn(conv3x3(h)) + h) after layer1: the add's other
+ * operand is the convolution's own input */
+static int one_conv_residual;
 
 static aigtatt_val build(aigtatt_nn *nn, int64_t w)
 {
@@ -97,6 +100,12 @@ static aigtatt_val build(aigtatt_nn *nn, int64_t w)
         aigtatt_conv_opts s2 = { .struct_size = sizeof s2, .stride = { 2, 2 }, .padding = { 1, 1 } };
         h = A->unary(nn, AIGTATT_RELU, A->conv2d(nn, h, sw, AIGTATT_NN_INVALID, &s1));
         h = A->unary(nn, AIGTATT_RELU, A->conv2d(nn, h, sw, AIGTATT_NN_INVALID, &s2));
+    }
+    if (one_conv_residual) {
+        A->push(nn, "res");
+        aigtatt_val r = bn(nn, "bn", conv(nn, "conv", h, w, w, 3, 1, 1), w);
+        A->pop(nn);
+        h = A->unary(nn, AIGTATT_RELU, A->binary(nn, AIGTATT_ADD, r, h));
     }
     A->push(nn, "layer2");
     h = block(nn, "0", h, w, 2 * w, 2);
@@ -304,6 +313,16 @@ Test(network, train_winograd_wide, .timeout = 300) { train(16, "threads: 2\nconv
 Test(network, infer_winograd_unfused, .timeout = 300)
 {
     infer(16, "fuse: false\nconvolution: winograd\nverbose: true\n");
+}
+/* The fused convolution + add writes into the add's other operand when
+ * that dies there; here it is also the convolution's input, which a
+ * convolution must not overwrite while it reads it. */
+Test(network, infer_fused_residual_of_its_own_input, .timeout = 300)
+{
+    one_conv_residual = 1;
+    infer(8, "threads: 2\n");
+    infer(16, "threads: 1\n");
+    one_conv_residual = 0;
 }
 Test(network, train_winograd_shared_weight, .timeout = 300)
 {

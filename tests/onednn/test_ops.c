@@ -211,6 +211,81 @@ Test(onednn, matmul_im2col_backward_weights)
     odt_backend()->close(dev);
 }
 
+/* relu(a + b) with a [4, 1] and b [1, 6]: neither operand has the sum's
+ * shape, so the add is not one oneDNN binary (it broadcasts only its
+ * second source) and must not take the ReLU as a post-op either: y =
+ * relu(a + b) exactly, not the zeros a skipped ReLU leaves. */
+Test(onednn, add_relu_broadcast_both_ways)
+{
+    const aigtatt_nn_api *A = aigtatt_nn_api_get();
+    aigtatt_nn *nn = aigtatt_nn_new(0, 1);
+    int64_t as[2] = { 4, 1 }, bs[2] = { 1, 6 };
+    aigtatt_val a = A->input(nn, "a", AIGTATT_F32, 2, as), b = A->input(nn, "b", AIGTATT_F32, 2, bs);
+    A->output(nn, "y", A->unary(nn, AIGTATT_RELU, A->binary(nn, AIGTATT_ADD, a, b)));
+    aigtatt_nn_lower_opts o = { .loss = AIGTATT_NN_INVALID };
+    aigtatt_nn_lowered *low = NULL;
+    cr_assert_eq(aigtatt_nn_lower(nn, &o, &low), AIGTATT_OK);
+    void *dev = NULL;
+    cr_assert_eq(odt_open("threads: 1\n", &dev), 0);
+    odt_pair p;
+    char msg[1024];
+    cr_assert_eq(odt_pair_make(&p, low, dev, msg, sizeof msg), 0, "%s", msg);
+    double av[4] = { -1, 0.5, 2, -3 }, bv[6] = { 1, -1, 0.25, 3, -0.5, 0 };
+    cr_assert_eq(odt_set(&p, "a", av), 0);
+    cr_assert_eq(odt_set(&p, "b", bv), 0);
+    cr_assert_eq(odt_run(&p, msg, sizeof msg), 0, "%s", msg);
+    double e = odt_compare(&p, "y", 1e-3);
+    cr_expect(e >= 0 && e <= TOL, "relu(a + b) differs from the reference by %.3g", e);
+    odt_pair_free(&p);
+    aigtatt_nn_free(nn);
+    odt_backend()->close(dev);
+}
+
+/* Inference folds batch norm into the convolution's weights once and
+ * redoes it only when a folded value changes. A weight computed in the
+ * graph (reshape of a parameter) has no version of its own: after set()
+ * of the parameter the fold must still follow, as the reference does. */
+Test(onednn, folded_batch_norm_follows_a_computed_weight)
+{
+    const aigtatt_nn_api *A = aigtatt_nn_api_get();
+    aigtatt_nn *nn = aigtatt_nn_new(0, 1);
+    int64_t xs[4] = { 2, 8, 6, 6 }, flat[1] = { 8 * 8 * 9 }, ws[4] = { 8, 8, 3, 3 }, c = 8;
+    aigtatt_val x = A->input(nn, "x", AIGTATT_F32, 4, xs);
+    aigtatt_val wf = A->param(nn, "wflat", 1, flat, (aigtatt_nn_init){ .kind = AIGTATT_INIT_UNIFORM, .a = -0.3, .b = 0.3 });
+    aigtatt_conv_opts co = { .struct_size = sizeof co, .stride = { 1, 1 }, .padding = { 1, 1 } };
+    aigtatt_val y = A->conv2d(nn, x, A->reshape(nn, wf, 4, ws), AIGTATT_NN_INVALID, &co);
+    aigtatt_val g = A->param(nn, "g", 1, &c, (aigtatt_nn_init){ .kind = AIGTATT_INIT_ONES });
+    aigtatt_val b = A->param(nn, "b", 1, &c, (aigtatt_nn_init){ .kind = AIGTATT_INIT_ZEROS });
+    aigtatt_val rm = A->buffer(nn, "rm", AIGTATT_F32, 1, &c, (aigtatt_nn_init){ .kind = AIGTATT_INIT_ZEROS });
+    aigtatt_val rv = A->buffer(nn, "rv", AIGTATT_F32, 1, &c, (aigtatt_nn_init){ .kind = AIGTATT_INIT_ONES });
+    A->output(nn, "y", A->unary(nn, AIGTATT_RELU, A->batch_norm(nn, y, g, b, rm, rv, AIGTATT_NN_INVALID, 0.1, 1e-5)));
+    aigtatt_nn_lower_opts o = { .loss = AIGTATT_NN_INVALID };
+    aigtatt_nn_lowered *low = NULL;
+    cr_assert_eq(aigtatt_nn_lower(nn, &o, &low), AIGTATT_OK);
+    void *dev = NULL;
+    cr_assert_eq(odt_open("threads: 1\n", &dev), 0);
+    odt_pair p;
+    char msg[1024];
+    cr_assert_eq(odt_pair_make(&p, low, dev, msg, sizeof msg), 0, "%s", msg);
+    double *xv = malloc(sizeof(double) * 2 * 8 * 36), *wv = malloc(sizeof(double) * 8 * 8 * 9);
+    for (int i = 0; i < 2 * 8 * 36; i++)
+        xv[i] = sin(0.37 * i);
+    cr_assert_eq(odt_set(&p, "x", xv), 0);
+    for (int run = 0; run < 3; run++) {
+        for (int i = 0; i < 8 * 8 * 9; i++)
+            wv[i] = (run + 1) * 0.05 * cos(0.11 * i + run);
+        cr_assert_eq(odt_set(&p, "wflat", wv), 0);
+        cr_assert_eq(odt_run(&p, msg, sizeof msg), 0, "%s", msg);
+        double e = odt_compare(&p, "y", 1e-3);
+        cr_expect(e >= 0 && e <= TOL, "run %d after set(): differs from the reference by %.3g", run + 1, e);
+    }
+    free(xv);
+    free(wv);
+    odt_pair_free(&p);
+    aigtatt_nn_free(nn);
+    odt_backend()->close(dev);
+}
+
 Test(onednn, refuses_f64)
 {
     const ct_case *c = &ct_cases[0];

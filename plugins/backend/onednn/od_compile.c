@@ -214,14 +214,13 @@ static void add_alt(od_val *V, int t)
 
 /* Persistent values whose copies in other layouts are worth keeping across
  * runs (weights): the reorder then only runs after the value changed. */
-static int cacheable(const od_val *V) { return V->role == AIGTATT_IR_PARAM || V->role == AIGTATT_IR_BUFFER || V->role == AIGTATT_IR_CONSTANT; }
 
 /* A reorder from `src` into a new tensor of value v in layout md. */
 static int make_alt(od_prog *p, int v, int src, const dnnl_memory_desc_t *md)
 {
     od_val *V = &p->v[v];
     int buf = -1;
-    if (cacheable(V)) {
+    if (od_cacheable(V)) {
         buf = od_buf_new(p, dnnl_memory_desc_get_size(md), 1);
         if (buf < 0)
             return od_fail(AIGTATT_ERR_NOMEM, "out of memory"), -1;
@@ -229,7 +228,7 @@ static int make_alt(od_prog *p, int v, int src, const dnnl_memory_desc_t *md)
     int t = od_tensor_new(p, md, buf, v);
     if (t < 0 || od_step_reorder(p, src, t) != AIGTATT_OK)
         return -1;
-    if (cacheable(V)) {
+    if (od_cacheable(V)) {
         od_step *s = &p->s[p->ns - 1];
         s->key[0] = v;
         s->nkey = 1;

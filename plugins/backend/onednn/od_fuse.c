@@ -50,16 +50,6 @@ static int sole_reader(od_prog *p, int v, int from)
 
 static int is_relu(const od_op *o) { return o->op == AIGTATT_OP_UNARY && o->ints[0] == AIGTATT_RELU; }
 
-static int same_shape(const od_val *a, const od_val *b)
-{
-    if (a->ndim != b->ndim)
-        return 0;
-    for (int i = 0; i < a->ndim; i++)
-        if (a->shape[i] != b->shape[i])
-            return 0;
-    return 1;
-}
-
 void od_fuse_free(od_prog *p)
 {
     fuse_info *f = info(p);
@@ -127,8 +117,8 @@ int od_fuse_plan(od_prog *p)
                 int other = a->in[0] == y ? a->in[1] : a->in[0];
                 /* the other operand must exist before this convolution
                  * (else the add fuses into the other branch's one) */
-                if (a->in[0] != a->in[1] && p->v[other].first_op < (int)k && same_shape(&p->v[other], &p->v[y]) &&
-                    same_shape(&p->v[a->out[0]], &p->v[y]) && p->v[other].dtype == AIGTATT_F32) {
+                if (a->in[0] != a->in[1] && p->v[other].first_op < (int)k && od_same_shape(&p->v[other], &p->v[y]) &&
+                    od_same_shape(&p->v[a->out[0]], &p->v[y]) && p->v[other].dtype == AIGTATT_F32) {
                     c.add = r;
                     c.other = other;
                     y = a->out[0];
@@ -184,8 +174,12 @@ int od_fuse_plan(od_prog *p)
         }
         if (o->op == AIGTATT_OP_BINARY && o->ints[0] == AIGTATT_ADD) {
             int y = o->out[0], r = sole_reader(p, y, (int)k + 1);
+            /* only where binary() lowers the add on oneDNN (one operand of
+             * the output's shape, the other broadcast): the reference
+             * fallback would not apply the ReLU */
+            int onednn_add = od_same_shape(&p->v[o->in[0]], &p->v[y]) || od_same_shape(&p->v[o->in[1]], &p->v[y]);
             if (r >= 0 && is_relu(&p->ops[r]) && p->ops[r].in[0] == y && p->v[y].dtype == AIGTATT_F32 &&
-                add_relu_safe(&p->v[y])) {
+                add_relu_safe(&p->v[y]) && onednn_add) {
                 f->add_relu[k] = r + 1;
                 p->skip[r] = 1;
                 p->nfused++;
@@ -255,9 +249,16 @@ static int other_dies(od_prog *p, int k, int other, int add, int buf)
     return 1;
 }
 
-static void key6(od_step *s, const int *vals)
+/* The step runs again only when one of vals changes; with a computed
+ * value among them (a weight made from a parameter) it runs every time. */
+static void key6(od_prog *p, od_step *s, const int *vals)
 {
     s->nkey = 0;
+    for (int i = 0; i < 6; i++)
+        if (vals[i] >= 0 && !od_cacheable(&p->v[vals[i]])) {
+            s->nkey = 0;
+            return;
+        }
     for (int i = 0; i < 6; i++)
         if (vals[i] >= 0)
             s->key[s->nkey++] = vals[i];
@@ -359,7 +360,7 @@ int od_conv_fused(od_prog *p, int k)
         s->i[0] = O;
         s->i[1] = W->numel / O;
         s->f[0] = bn->reals[1];
-        key6(s, keys);
+        key6(p, s, keys);
         tb = tbf;
         tw = twf;
         if (!dnnl_memory_desc_equal(&wm, &p->t[twf].md)) {
@@ -369,7 +370,7 @@ int od_conv_fused(od_prog *p, int k)
             if (src_view < 0 || bwb < 0 || (tw = od_tensor_new(p, &wm, bwb, -1)) < 0 ||
                 od_step_reorder(p, src_view, tw) != AIGTATT_OK)
                 return -1;
-            key6(&p->s[p->ns - 1], keys);
+            key6(p, &p->s[p->ns - 1], keys);
         }
     } else {
         tw = od_src(p, w, &wm);
@@ -388,8 +389,11 @@ int od_conv_fused(od_prog *p, int k)
             return -1;
         }
         od_buf *ob = &p->b[p->t[to].buf];
+        /* written in place of `other` when nothing reads it later, unless
+         * the convolution reads that buffer too (other is its input x):
+         * a convolution's output may not overwrite what it reads */
         if (p->v[c.out].role == AIGTATT_IR_TEMP && !ob->persistent && other_dies(p, k, c.other, c.add, p->t[to].buf) &&
-            p->t[to].value == c.other) {
+            p->t[to].value == c.other && p->t[to].buf != p->t[tx].buf) {
             ty = od_tensor_new(p, &dm, p->t[to].buf, c.out);
             if (ty >= 0)
                 od_set_home(p, c.out, ty);

@@ -265,6 +265,25 @@ dnnl_data_type_t od_act_dt(const struct od_prog *p);
 int od_bf16_probe(dnnl_engine_t engine);
 
 /* ---- od_kernels.c: C kernels ---- */
+/** Whether a step computed from value V alone can be skipped while V's
+ *  version stands: values set() or updated in place bump it, computed
+ *  temporaries do not. */
+static inline int od_cacheable(const od_val *V)
+{
+    return V->role == AIGTATT_IR_PARAM || V->role == AIGTATT_IR_BUFFER || V->role == AIGTATT_IR_CONSTANT;
+}
+
+/** Whether two values have the same dimensions. */
+static inline int od_same_shape(const od_val *a, const od_val *b)
+{
+    if (a->ndim != b->ndim)
+        return 0;
+    for (int i = 0; i < a->ndim; i++)
+        if (a->shape[i] != b->shape[i])
+            return 0;
+    return 1;
+}
+
 static inline void *od_ptr(od_prog *p, int t) { return t < 0 ? NULL : p->b[p->t[t].buf].ptr; }
 /** 1 when environment variable `name` holds a number above 0: the
  *  backend's switches for measuring one path against another. */

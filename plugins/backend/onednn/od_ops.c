@@ -1246,16 +1246,6 @@ static int unary_bwd(od_prog *p, int k)
     return AIGTATT_OK;
 }
 
-static int same_shape(const od_val *a, const od_val *b)
-{
-    if (a->ndim != b->ndim)
-        return 0;
-    for (int i = 0; i < a->ndim; i++)
-        if (a->shape[i] != b->shape[i])
-            return 0;
-    return 1;
-}
-
 static int binary(od_prog *p, int k)
 {
     const od_op *o = &p->ops[k];
@@ -1267,13 +1257,13 @@ static int binary(od_prog *p, int k)
         return od_lower_ref(p, k);
     od_val *Y = &p->v[y];
     int commutes = fn == AIGTATT_ADD || fn == AIGTATT_MUL || fn == AIGTATT_MAXIMUM || fn == AIGTATT_MINIMUM;
-    if (!same_shape(val(p, a), Y) && same_shape(val(p, b), Y) && commutes) {
+    if (!od_same_shape(val(p, a), Y) && od_same_shape(val(p, b), Y) && commutes) {
         int t = a;
         a = b;
         b = t;
     }
     /* oneDNN broadcasts only its second source. */
-    if (!same_shape(val(p, a), Y))
+    if (!od_same_shape(val(p, a), Y))
         return od_lower_ref(p, k);
     dnnl_post_ops_t po = NULL;
     int yv = y;
@@ -1291,7 +1281,7 @@ static int binary(od_prog *p, int k)
             break;
         dnnl_memory_desc_t am = p->t[ta].md, bm;
         int tb;
-        if (same_shape(B, Y)) {
+        if (od_same_shape(B, Y)) {
             tb = od_src(p, b, &am);
             bm = am;
         } else {
