@@ -373,10 +373,15 @@ static int nn_training(const aigtatt_nn *nn) { return nn ? nn->training : 0; }
 
 /* ---- leaves ---- */
 
+/* A value's or an output's name: both are looked up by name later (a
+ * checkpoint's tensors, the model's inputs and outputs). */
 static int name_taken(const aigtatt_nn *nn, const char *name)
 {
     for (size_t i = 0; i < nn->nv; i++)
         if (nn->v[i].name && strcmp(nn->v[i].name, name) == 0)
+            return 1;
+    for (size_t i = 0; i < nn->nouts; i++)
+        if (strcmp(nn->outs[i].name, name) == 0)
             return 1;
     return 0;
 }
@@ -459,7 +464,7 @@ static int check_init(aigtatt_nn *nn, const char *name, aigtatt_dtype dtype, int
         if (init.kind == AIGTATT_INIT_UNIFORM && !(init.a <= init.b && isfinite(init.a) && isfinite(init.b)))
             break;
         if (init.kind == AIGTATT_INIT_TRUNC_NORMAL && !(init.b > 0 && init.a >= 0 && isfinite(init.a) &&
-                                                        isfinite(init.b) && (init.a == 0 || init.a >= 0.05 * init.b)))
+                                                        isfinite(init.b) && (init.a == 0 ? 2.0 : init.a) >= 0.05 * init.b))
             break;
         if ((init.kind == AIGTATT_INIT_KAIMING_NORMAL || init.kind == AIGTATT_INIT_KAIMING_UNIFORM) && ndim < 2) {
             aigtatt_nn_fail(nn, "\"%s\": Kaiming init needs at least 2 dimensions for its fans", name);

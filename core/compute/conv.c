@@ -49,9 +49,20 @@ aigtatt_val aigtatt_nn_conv2d(aigtatt_nn *nn, aigtatt_val x, aigtatt_val w, aigt
                         aigtatt_nn_dims_str(&nn->v[b].s, s1, sizeof s1), (long long)oc);
         return AIGTATT_NN_INVALID;
     }
-    int64_t oh = (xs->d[2] + 2 * ph - dh * (ws->d[2] - 1) - 1) / sh + 1;
-    int64_t ow = (xs->d[3] + 2 * pw - dw * (ws->d[3] - 1) - 1) / sw + 1;
-    if (xs->d[2] + 2 * ph < dh * (ws->d[2] - 1) + 1 || xs->d[3] + 2 * pw < dw * (ws->d[3] - 1) + 1) {
+    /* dilated kernel and padded input extents, refused where they overflow */
+    int64_t kh, kw, inh, inw;
+    int wraps = __builtin_mul_overflow(dh, ws->d[2] - 1, &kh) || __builtin_mul_overflow(dw, ws->d[3] - 1, &kw) ||
+                __builtin_mul_overflow(ph, 2, &inh) || __builtin_mul_overflow(pw, 2, &inw) ||
+                __builtin_add_overflow(inh, xs->d[2], &inh) || __builtin_add_overflow(inw, xs->d[3], &inw);
+    if (wraps) {
+        aigtatt_nn_fail(nn, "dilation (%lld, %lld) or padding (%lld, %lld) is out of range for kernel %s",
+                        (long long)dh, (long long)dw, (long long)ph, (long long)pw,
+                        aigtatt_nn_dims_str(ws, s2, sizeof s2));
+        return AIGTATT_NN_INVALID;
+    }
+    int64_t oh = (inh - kh - 1) / sh + 1;
+    int64_t ow = (inw - kw - 1) / sw + 1;
+    if (inh < kh + 1 || inw < kw + 1) {
         aigtatt_nn_fail(nn, "kernel %s (dilated) is larger than the padded input %s",
                         aigtatt_nn_dims_str(ws, s2, sizeof s2), aigtatt_nn_dims_str(xs, s1, sizeof s1));
         return AIGTATT_NN_INVALID;

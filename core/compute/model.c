@@ -633,6 +633,10 @@ static int m_state_load(aigtatt_model *m, const char *path, int flags, const cha
     if (rc)
         return rc;
     namelist missing = {.count = 0}, extra = {.count = 0}, shape = {.count = 0};
+    /* The optimizer's state loads only as a whole: moments without their
+     * step count (or a step count without them) would misplace Adam's bias
+     * correction; otherwise all of it starts from zero. */
+    int opt_whole = 1;
     /* every network tensor in the file, in the right shape */
     for (size_t i = 0; i < m->ir->n_values; i++) {
         const aigtatt_ir_value *v = &m->ir->values[i];
@@ -640,6 +644,8 @@ static int m_state_load(aigtatt_model *m, const char *path, int flags, const cha
             continue;
         aigtatt_st_info info = AIGTATT_ST_INFO_INIT;
         int found = aigtatt_st_find(st, v->name, &info) == AIGTATT_OK;
+        if (v->role == AIGTATT_IR_OPT_STATE && (!found || !same_shape(v, &info) || skipped(v->name, flags, skip)))
+            opt_whole = 0;
         if (!found) {
             /* optimizer state is optional: a fresh optimizer starts from zero */
             if (v->role != AIGTATT_IR_OPT_STATE && !skipped(v->name, flags, skip))
@@ -689,7 +695,8 @@ static int m_state_load(aigtatt_model *m, const char *path, int flags, const cha
     for (size_t i = 0; rc == AIGTATT_OK && i < m->ir->n_values; i++) {
         const aigtatt_ir_value *v = &m->ir->values[i];
         aigtatt_st_info info = AIGTATT_ST_INFO_INIT;
-        if (!is_state(v, 1) || aigtatt_st_find(st, v->name, &info) != AIGTATT_OK || !same_shape(v, &info))
+        if (!is_state(v, 1) || skipped(v->name, flags, skip) || (v->role == AIGTATT_IR_OPT_STATE && !opt_whole) ||
+            aigtatt_st_find(st, v->name, &info) != AIGTATT_OK || !same_shape(v, &info))
             continue;
         rc = load_value(m, (int32_t)i, &info);
     }

@@ -40,7 +40,10 @@ aigtatt_val aigtatt_nn_reshape(aigtatt_nn *nn, aigtatt_val x, int ndim, const in
             return AIGTATT_NN_INVALID;
         }
         s.d[i] = d;
-        known *= d;
+        if (__builtin_mul_overflow(known, d, &known)) {
+            aigtatt_nn_fail(nn, "dimension %d (%lld) makes more elements than fit in 64 bits", i, (long long)d);
+            return AIGTATT_NN_INVALID;
+        }
     }
     int64_t n = aigtatt_nn_numel(xs);
     if (infer >= 0) {
@@ -134,7 +137,7 @@ aigtatt_val aigtatt_nn_slice(aigtatt_nn *nn, aigtatt_val x, int axis, int64_t st
     }
     int64_t size = xs->d[a];
     int64_t b = clamp_index(start, size), e = clamp_index(end, size);
-    int64_t len = e > b ? (e - b + step - 1) / step : 0;
+    int64_t len = e > b ? (e - b - 1) / step + 1 : 0; /* no overflow for a step near INT64_MAX */
     if (len < 1) {
         aigtatt_nn_fail(nn, "[%lld:%lld:%lld] of a dimension of %lld is empty", (long long)start, (long long)end,
                         (long long)step, (long long)size);

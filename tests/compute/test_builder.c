@@ -92,6 +92,53 @@ Test(builder, messages_for_common_mistakes)
     }
 }
 
+/* Extreme arguments a plugin might pass: an error that names the op, not a
+ * crash (a division by zero after 64-bit overflow, signed overflow), a
+ * hang (rejection sampling that never accepts) or a name bound twice. */
+Test(builder, extreme_arguments_fail_cleanly)
+{
+    struct {
+        const char *want;
+    } cases[] = { { "reshape: dimension 2" }, { "init" }, { "already used" }, { "conv2d: dilation" } };
+    for (int k = 0; k < 4; k++) {
+        aigtatt_nn *nn = aigtatt_nn_new(1, 1);
+        aigtatt_val x = A->input(nn, "x", AIGTATT_F32, 4, (int64_t[]){ 1, 1, 8, 8 });
+        switch (k) {
+        case 0: /* 2^32 * 2^32 wraps to 0, and -1 then divides by it */
+            A->reshape(nn, x, 3, (int64_t[]){ -1, 1LL << 32, 1LL << 32 });
+            break;
+        case 1: /* bounds +-2 at std 1e6: almost every draw is redrawn */
+            A->param(nn, "w", 1, (int64_t[]){ 4 }, (aigtatt_nn_init){ .kind = AIGTATT_INIT_TRUNC_NORMAL, .b = 1e6 });
+            break;
+        case 2: /* an output's name taken by a parameter made after it */
+            A->output(nn, "fc.weight", x);
+            A->push(nn, "fc");
+            A->param(nn, "weight", 1, (int64_t[]){ 4 }, zeros);
+            A->pop(nn);
+            break;
+        case 3: { /* dilation x kernel wraps around */
+            aigtatt_conv_opts o = { .struct_size = sizeof o, .dilation = { 1 << 20, 1 } };
+            A->conv2d(nn, x, param4(nn, "w", 1, 1, 1LL << 44, 1, zeros), AIGTATT_NN_INVALID, &o);
+            break;
+        }
+        }
+        const char *msg;
+        cr_assert_eq(A->status(nn, &msg), AIGTATT_ERR_INVALID, "case %d", k);
+        cr_expect(strstr(msg, cases[k].want), "case %d: %s", k, msg);
+        aigtatt_nn_free(nn);
+    }
+    /* a step past the end is one element, as in Python */
+    aigtatt_nn *nn = aigtatt_nn_new(1, 1);
+    aigtatt_val x = A->input(nn, "x", AIGTATT_F32, 1, (int64_t[]){ 10 });
+    aigtatt_val y = A->slice(nn, x, 0, 0, 10, INT64_MAX);
+    const char *msg;
+    cr_assert_eq(A->status(nn, &msg), AIGTATT_OK, "%s", msg);
+    int64_t d[AIGTATT_NN_MAX_DIMS];
+    cr_assert_eq(A->shape(nn, y, d), 1);
+    cr_expect_eq(d[0], 1);
+    aigtatt_nn_free(nn);
+}
+
 Test(builder, shapes_follow_pytorch)
 {
     aigtatt_nn *nn = aigtatt_nn_new(0, 1);

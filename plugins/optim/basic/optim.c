@@ -50,7 +50,8 @@ static const aigtatt_host *op_host;
     { .name = "milestones", .type = AIGTATT_PARAM_LIST, .default_value = "[]", .item_type = AIGTATT_PARAM_INT,     \
       .doc = "Epochs (after the warmup, increasing) at which the multistep schedule multiplies by gamma." },        \
     { .name = "t_max", .type = AIGTATT_PARAM_INT, .default_value = "0", .has_min = 1, .min = 0,                    \
-      .doc = "Length of the cosine schedule in epochs; 0: the rest of the run after the warmup." },                \
+      .doc = "Length of the cosine schedule in epochs; 0: the rest of the run after the warmup. After it the " \
+             "rate stays at eta_min (torch's CosineAnnealingLR would climb back)." },                \
     { .name = "eta_min", .type = AIGTATT_PARAM_FLOAT, .default_value = "0", .has_min = 1, .min = 0,                \
       .doc = "Learning rate at the end of the cosine schedule." },                                                  \
     { .name = "warmup_epochs", .type = AIGTATT_PARAM_INT, .default_value = "0", .has_min = 1, .min = 0,            \

@@ -69,9 +69,9 @@ enum {
     /** Tensors in the file that the network lacks are ignored (importing
      *  weights of a bigger network) instead of refused. */
     AIGTATT_MODEL_LOAD_ALLOW_EXTRA = 1,
-    /** The network's tensors under the prefixes given are left as they are
-     *  when the file lacks them or holds them in another shape (a
-     *  torchvision classifier `fc.` over 1000 classes, a fresh `loss.`). */
+    /** The network's tensors under the prefixes given are left as they are,
+     *  whatever the file holds under those names (a torchvision classifier
+     *  `fc.` over 1000 classes, a fresh `loss.`). */
     AIGTATT_MODEL_LOAD_SKIP_PREFIXES = 2
 };
 
@@ -117,10 +117,10 @@ typedef struct aigtatt_model_api {
                       size_t n_meta);
     /** Loads parameters and buffers from a safetensors file. Without flags
      *  the file must hold exactly the network's tensors (optimizer state
-     *  optional both ways: the network's own starts from zero when the
-     *  file lacks it, and another optimizer's state of the network's
-     *  parameters, or any in a file loaded for inference, is ignored) in
-     *  the same shapes; otherwise nothing is loaded and the
+     *  optional both ways: the network's own loads only when the file
+     *  holds all of it, else it all starts from zero; another optimizer's
+     *  state of the network's parameters, or any in a file loaded for
+     *  inference, is ignored) in the same shapes; otherwise nothing is loaded and the
      *  error lists the missing, unexpected and misshaped names. F32 and
      *  F64 files load into F32 values. `skip` (flag SKIP_PREFIXES) is a
      *  NULL-terminated list of name prefixes. */
