@@ -199,6 +199,14 @@ Test(train, refuses_mismatched_and_truncated_checkpoints, .timeout = 800)
               "%s", out);
     cr_assert(strstr(out, "validation identities are also trained on (train_splits 'all'"), "%s", out);
     free(out);
+
+    /* a warmup as long as the run is refused before anything runs,
+     * naming where it is set */
+    write_yaml(dir, 6, 2, 0.5, 4, 2, "{use: optim.sgd, lr: 0.01, warmup_epochs: 2}", NULL);
+    rc = ds_sh(&out, "cd '%s' && '%s' validate tiny.yaml 2>&1", dir, ds_cli());
+    cr_assert_eq(rc, 3, "validate gave %d: %s", rc, out);
+    cr_assert(strstr(out, "tiny.yaml:") && strstr(out, "warmup_epochs (2) must be below epochs (2)"), "%s", out);
+    free(out);
     free(mdir);
     ds_rmtree(dir);
     free(dir);

@@ -50,6 +50,16 @@ int tr_train_check(const aigtatt_params *p)
         H->set_error("train.embedding needs a loss and an optimizer ({use: loss.arcface}, {use: optim.sgd})");
         return AIGTATT_ERR_INVALID;
     }
+    /* a warmup as long as the run never reaches lr nor the schedule */
+    const aigtatt_cfg *wu = H->cfg_get(H->param_cfg(p, "optimizer"), "warmup_epochs");
+    const char *wt = H->cfg_scalar(wu);
+    long long epochs = (long long)H->param_int(p, "epochs");
+    if (wt && atoll(wt) >= epochs) {
+        char at[256];
+        H->set_error("%s: warmup_epochs (%s) must be below epochs (%lld): the learning rate would never reach lr",
+                     H->cfg_where(wu, at, sizeof at), wt, epochs);
+        return AIGTATT_ERR_INVALID;
+    }
     aigtatt_augment_chain *c = NULL;
     int rc = augment_parse(p, &c);
     H->augment_chain_free(c);
