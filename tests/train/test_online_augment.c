@@ -21,6 +21,7 @@
 #include "host/host.h"
 #include "tr.h"
 #include "util/error.h"
+#include "util/pool.h"
 
 /* tr_data.c's host, set here instead of by the plugin's init */
 const aigtatt_host *tr_host;
@@ -445,4 +446,22 @@ Test(loader, jpeg_and_png_resize_like_pil, .init = setup, .fini = teardown)
         free(got);
         free(want);
     }
+}
+
+/* Ctrl-C during loading: the loader stops before the next image instead of
+ * finishing the batch, and reports the cancellation. */
+Test(loader, stops_between_images_when_cancelled, .init = setup, .fini = teardown)
+{
+    size_t order[16];
+    for (size_t i = 0; i < items.n; i++)
+        order[i] = i;
+    aigtatt_cancel_request();
+    tr_loader *l = NULL;
+    cr_assert_eq(tr_loader_start(&items, order, items.n, 7, 0, H_, W_, 0, NULL, 1, 1, &l), AIGTATT_OK);
+    int rc = AIGTATT_OK;
+    const tr_batch *b = tr_loader_next(l, &rc);
+    tr_loader_stop(l);
+    aigtatt_cancel_reset();
+    cr_expect_null(b, "a cancelled loader still delivered a batch");
+    cr_expect_eq(rc, AIGTATT_ERR_CANCELLED, "rc %d (%s)", rc, tr_host->last_error());
 }

@@ -301,7 +301,15 @@ static void *fill_worker(void *arg)
             continue;
         if (pos >= l->n_order)
             pos = l->n_order - 1;
-        int rc = load_one(l, pos, j->s->index[i], j->s->image + (size_t)i * per);
+        /* Ctrl-C stops between images, not after a whole batch of large
+         * ones */
+        int rc;
+        if (H->cancelled()) {
+            rc = AIGTATT_ERR_CANCELLED;
+            H->set_error("cancelled");
+        } else {
+            rc = load_one(l, pos, j->s->index[i], j->s->image + (size_t)i * per);
+        }
         if (rc) {
             j->rc = rc;
             j->bad = i;
