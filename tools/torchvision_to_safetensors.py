@@ -77,14 +77,26 @@ def save_builtin(torch, tensors, path, metadata):
         off += len(data)
     raw = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     raw += b" " * (-len(raw) % 8)
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
+    with open(path, "wb") as f:
         f.write(struct.pack("<Q", len(raw)))
         f.write(raw)
         for b in blobs:
             f.write(b)
+
+
+def write_atomically(write, path):
+    """write(tmp) then rename over path: a failure or Ctrl-C leaves the old
+    file (if any) and no half-written one."""
     import os
-    os.replace(tmp, path)
+    tmp = "%s.tmp%d" % (path, os.getpid())
+    try:
+        write(tmp)
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
 
 
 def get_builder(torchvision, name):
@@ -95,7 +107,9 @@ def get_builder(torchvision, name):
         except ValueError:
             pass
     fn = getattr(models, name, None)
-    if fn is None or not callable(fn):
+    # only lower-case builders (resnet50, ...), not classes or helpers
+    # (ResNet, get_model) that happen to be callable
+    if fn is None or not callable(fn) or name != name.lower() or name.startswith(("get_", "list_")):
         raise SystemExit("error: torchvision has no model %r (see --list-models)" % name)
     return fn
 
@@ -210,9 +224,9 @@ def main(argv=None):
     except ImportError:
         save_file = None
     if save_file is not None:
-        save_file(tensors, args.out, metadata=meta)
+        write_atomically(lambda p: save_file(tensors, p, metadata=meta), args.out)
     else:
-        save_builtin(torch, tensors, args.out, meta)
+        write_atomically(lambda p: save_builtin(torch, tensors, p, meta), args.out)
     n = sum(t.numel() for t in tensors.values())
     print("%s: %d tensors, %d values (%s weights) -> %s" % (
         args.model, len(tensors), n, meta["weights"], args.out))

@@ -574,7 +574,8 @@ static int same_shape(const aigtatt_ir_value *v, const aigtatt_st_info *info)
             return 0;
     if (v->dtype == AIGTATT_I64)
         return info->dtype == AIGTATT_ST_I64;
-    return info->dtype == AIGTATT_ST_F32 || info->dtype == AIGTATT_ST_F64;
+    return info->dtype == AIGTATT_ST_F32 || info->dtype == AIGTATT_ST_F64 || info->dtype == AIGTATT_ST_F16 ||
+           info->dtype == AIGTATT_ST_BF16;
 }
 
 static void shape_text(char *buf, size_t size, const uint64_t *sh, size_t nd)
@@ -584,6 +585,34 @@ static void shape_text(char *buf, size_t size, const uint64_t *sh, size_t nd)
         len += (size_t)snprintf(buf + len, size - len, "%s%llu", d ? ", " : "", (unsigned long long)sh[d]);
     if (len < size)
         snprintf(buf + len, size - len, "]");
+}
+
+/* Element k of a float tensor of the file (F32, F64, F16 or BF16). */
+static double file_float(const unsigned char *raw, aigtatt_st_dtype dt, int64_t k)
+{
+    if (dt == AIGTATT_ST_F64) {
+        double d;
+        memcpy(&d, raw + 8 * k, 8);
+        return d;
+    }
+    uint32_t u;
+    if (dt == AIGTATT_ST_F32) {
+        memcpy(&u, raw + 4 * k, 4);
+    } else {
+        uint16_t h;
+        memcpy(&h, raw + 2 * k, 2);
+        if (dt == AIGTATT_ST_BF16) {
+            u = (uint32_t)h << 16;
+        } else { /* IEEE half: rebias the exponent; subnormals scale exactly */
+            uint32_t sign = (uint32_t)(h >> 15) << 31, e = (h >> 10) & 0x1f, man = h & 0x3ffu;
+            if (e == 0)
+                return (sign ? -1.0 : 1.0) * ldexp((double)man, -24);
+            u = sign | (e == 31 ? 0x7f800000u : (e + 112) << 23) | man << 13;
+        }
+    }
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
 }
 
 /* Converts a tensor of the file into the value's plain layout. */
@@ -601,24 +630,12 @@ static int load_value(aigtatt_model *m, int32_t i, const aigtatt_st_info *info)
     for (int64_t k = 0; k < n; k++) {
         if (v->dtype == AIGTATT_I64) {
             memcpy(buf + 8 * k, raw + 8 * k, 8);
-        } else if (info->dtype == AIGTATT_ST_F32) {
-            float f;
-            memcpy(&f, raw + 4 * k, 4);
-            if (v->dtype == AIGTATT_F64) {
-                double d = f;
-                memcpy(buf + 8 * k, &d, 8);
-            } else {
-                memcpy(buf + 4 * k, &f, 4);
-            }
+        } else if (v->dtype == AIGTATT_F64) {
+            double d = file_float(raw, info->dtype, k);
+            memcpy(buf + 8 * k, &d, 8);
         } else {
-            double d;
-            memcpy(&d, raw + 8 * k, 8);
-            if (v->dtype == AIGTATT_F64) {
-                memcpy(buf + 8 * k, &d, 8);
-            } else {
-                float f = (float)d;
-                memcpy(buf + 4 * k, &f, 4);
-            }
+            float f = (float)file_float(raw, info->dtype, k);
+            memcpy(buf + 4 * k, &f, 4);
         }
     }
     int rc = m->bev->set(m->prog, i, buf, nb);

@@ -319,6 +319,15 @@ Test(st_python, torchvision_converter_keys)
     cr_assert_eq(rc, 0, "%s", log);
     cr_assert(strstr(log, "internet"), "%s", log);
     cr_assert(strstr(log, "--weights none"), "%s", log);
+
+    /* a class that is callable but no model builder: one error line, no
+     * traceback, and the earlier output left as it was */
+    const char *cls[] = {tool, "ResNet", "--weights", "none", "-o", out, NULL};
+    rc = run_py(py, cls, log, sizeof log);
+    cr_assert_eq(rc, 1, "exit %d:\n%s", rc, log);
+    cr_assert(strstr(log, "error: torchvision has no model 'ResNet'") && !strstr(log, "Traceback"), "%s", log);
+    cr_assert_eq(aigtatt_st_open(out, &st), 0, "%s", aigtatt_last_error());
+    aigtatt_st_close(st);
     free(tool);
     free(keys);
     free(out);

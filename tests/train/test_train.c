@@ -212,7 +212,8 @@ Test(train, refuses_mismatched_and_truncated_checkpoints, .timeout = 800)
     free(dir);
 }
 
-/* weights: takes the backbone only. The embedding head (fc), the loss's
+/* weights: takes the backbone only, from F32, F16 or BF16 tensors. The
+ * embedding head (fc), the loss's
  * class centres and the optimizer's state start fresh even when the file
  * holds them in the same shapes (an aigtatt checkpoint of the same task,
  * saved with its optimizer): a step count carried over without its
@@ -227,8 +228,28 @@ Test(train, weights_load_the_backbone_only, .timeout = 800)
     cr_assert_eq(rc, 0, "%s", out);
     free(out);
     char *a = ds_port_dir(dir, "w", "train", "model"), extra[4400];
-    snprintf(extra, sizeof extra, "      weights: '%s/model.safetensors'\n      save_optimizer: true\n"
-             "      select: last\n", a);
+    const char *py = getenv("AIGTATT_PYTHON") ? getenv("AIGTATT_PYTHON") : "python3";
+    /* the same file with conv1.weight in F16 and bn1.weight in BF16 (as
+     * tools/torchvision_to_safetensors.py --dtype writes them), by hand:
+     * numpy has no bfloat16 */
+    rc = ds_sh(&out,
+               "'%s' -c \"\nimport json, struct, numpy as np\nfrom safetensors.numpy import load_file\n"
+               "from safetensors import safe_open\n"
+               "src = '%s/model.safetensors'\nd = load_file(src)\n"
+               "meta = safe_open(src, 'np').metadata()\nhdr = {'__metadata__': meta}\nblob = b''\n"
+               "for k, v in sorted(d.items()):\n"
+               "    if k == 'conv1.weight':\n        dt, b = 'F16', v.astype('<f2').tobytes()\n"
+               "    elif k == 'bn1.weight':\n        dt, b = 'BF16', (v.astype('<f4').view('<u4') >> 16).astype('<u2').tobytes()\n"
+               "    else:\n        dt, b = {'float32': 'F32', 'int64': 'I64'}[str(v.dtype)], v.tobytes()\n"
+               "    hdr[k] = {'dtype': dt, 'shape': list(v.shape), 'data_offsets': [len(blob), len(blob) + len(b)]}\n"
+               "    blob += b\n"
+               "h = json.dumps(hdr).encode()\n"
+               "open('%s/half.safetensors', 'wb').write(struct.pack('<Q', len(h)) + h + blob)\n\"",
+               py, a, dir);
+    cr_assert_eq(rc, 0, "%s", out);
+    free(out);
+    snprintf(extra, sizeof extra, "      weights: '%s/half.safetensors'\n      save_optimizer: true\n"
+             "      select: last\n", dir);
     write_yaml(dir, 6, 2, 0.5, 4, 1, "{use: optim.adam, lr: 0.0}", extra);
     rc = ds_run(&out, dir, "tiny.yaml", "wb", NULL);
     cr_assert_eq(rc, 0, "%s", out);
@@ -237,15 +258,18 @@ Test(train, weights_load_the_backbone_only, .timeout = 800)
     rc = ds_sh(&out,
                "'%s' -c \"import numpy as np; from safetensors.numpy import load_file; "
                "a=load_file('%s/model.safetensors'); b=load_file('%s/model.safetensors'); "
-               "print('conv1', np.array_equal(a['conv1.weight'], b['conv1.weight']), 'fc', "
+               "bf=(a['bn1.weight'].view('<u4') >> 16 << 16).view('<f4'); "
+               "print('bf16', np.array_equal(bf, b['bn1.weight']), 'conv1', "
+               "np.array_equal(a['conv1.weight'].astype('<f2').astype('<f4'), b['conv1.weight']), 'fc', "
                "np.array_equal(a['fc.weight'], b['fc.weight']), 'loss', np.array_equal(a['loss.weight'], "
                "b['loss.weight']), 'steps', int(a['optimizer.step']), int(b['optimizer.step']))\"",
-               getenv("AIGTATT_PYTHON") ? getenv("AIGTATT_PYTHON") : "python3", a, b);
+               py, a, b);
     cr_assert_eq(rc, 0, "%s", out);
     int sa = -1, sb = -2;
     const char *st = strstr(out, "steps ");
     cr_assert(st && sscanf(st, "steps %d %d", &sa, &sb) == 2, "%s", out);
-    cr_expect(strstr(out, "conv1 True fc False loss False"), "backbone loaded, head and centres fresh: %s", out);
+    cr_expect(strstr(out, "bf16 True conv1 True fc False loss False"),
+              "backbone loaded (from F16 and BF16 too), head and centres fresh: %s", out);
     cr_expect_eq(sb, sa, "the second run counts %d optimizer steps after its %d own: the first run's were loaded",
                  sb, sa);
     free(out);

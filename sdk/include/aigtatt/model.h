@@ -121,8 +121,8 @@ typedef struct aigtatt_model_api {
      *  holds all of it, else it all starts from zero; another optimizer's
      *  state of the network's parameters, or any in a file loaded for
      *  inference, is ignored) in the same shapes; otherwise nothing is loaded and the
-     *  error lists the missing, unexpected and misshaped names. F32 and
-     *  F64 files load into F32 values. `skip` (flag SKIP_PREFIXES) is a
+     *  error lists the missing, unexpected and misshaped names. F32, F64,
+     *  F16 and BF16 files load into F32 values. `skip` (flag SKIP_PREFIXES) is a
      *  NULL-terminated list of name prefixes. */
     int (*state_load)(aigtatt_model *m, const char *path, int flags, const char *const *skip);
     /** Copies every parameter and buffer that `src` and `dst` both have,
