@@ -211,6 +211,20 @@ Test(onednn, matmul_im2col_backward_weights)
     odt_backend()->close(dev);
 }
 
+/* An inference network built in `nn` (no loss), compiled on backend.onednn
+ * (one thread) and backend.reference; returns the oneDNN device. */
+static void *inference_pair(aigtatt_nn *nn, odt_pair *p)
+{
+    aigtatt_nn_lower_opts o = { .loss = AIGTATT_NN_INVALID };
+    aigtatt_nn_lowered *low = NULL;
+    cr_assert_eq(aigtatt_nn_lower(nn, &o, &low), AIGTATT_OK);
+    void *dev = NULL;
+    cr_assert_eq(odt_open("threads: 1\n", &dev), 0);
+    char msg[1024];
+    cr_assert_eq(odt_pair_make(p, low, dev, msg, sizeof msg), 0, "%s", msg);
+    return dev;
+}
+
 /* relu(a + b) with a [4, 1] and b [1, 6]: neither operand has the sum's
  * shape, so the add is not one oneDNN binary (it broadcasts only its
  * second source) and must not take the ReLU as a post-op either: y =
@@ -222,14 +236,9 @@ Test(onednn, add_relu_broadcast_both_ways)
     int64_t as[2] = { 4, 1 }, bs[2] = { 1, 6 };
     aigtatt_val a = A->input(nn, "a", AIGTATT_F32, 2, as), b = A->input(nn, "b", AIGTATT_F32, 2, bs);
     A->output(nn, "y", A->unary(nn, AIGTATT_RELU, A->binary(nn, AIGTATT_ADD, a, b)));
-    aigtatt_nn_lower_opts o = { .loss = AIGTATT_NN_INVALID };
-    aigtatt_nn_lowered *low = NULL;
-    cr_assert_eq(aigtatt_nn_lower(nn, &o, &low), AIGTATT_OK);
-    void *dev = NULL;
-    cr_assert_eq(odt_open("threads: 1\n", &dev), 0);
     odt_pair p;
     char msg[1024];
-    cr_assert_eq(odt_pair_make(&p, low, dev, msg, sizeof msg), 0, "%s", msg);
+    void *dev = inference_pair(nn, &p);
     double av[4] = { -1, 0.5, 2, -3 }, bv[6] = { 1, -1, 0.25, 3, -0.5, 0 };
     cr_assert_eq(odt_set(&p, "a", av), 0);
     cr_assert_eq(odt_set(&p, "b", bv), 0);
@@ -259,14 +268,9 @@ Test(onednn, folded_batch_norm_follows_a_computed_weight)
     aigtatt_val rm = A->buffer(nn, "rm", AIGTATT_F32, 1, &c, (aigtatt_nn_init){ .kind = AIGTATT_INIT_ZEROS });
     aigtatt_val rv = A->buffer(nn, "rv", AIGTATT_F32, 1, &c, (aigtatt_nn_init){ .kind = AIGTATT_INIT_ONES });
     A->output(nn, "y", A->unary(nn, AIGTATT_RELU, A->batch_norm(nn, y, g, b, rm, rv, AIGTATT_NN_INVALID, 0.1, 1e-5)));
-    aigtatt_nn_lower_opts o = { .loss = AIGTATT_NN_INVALID };
-    aigtatt_nn_lowered *low = NULL;
-    cr_assert_eq(aigtatt_nn_lower(nn, &o, &low), AIGTATT_OK);
-    void *dev = NULL;
-    cr_assert_eq(odt_open("threads: 1\n", &dev), 0);
     odt_pair p;
     char msg[1024];
-    cr_assert_eq(odt_pair_make(&p, low, dev, msg, sizeof msg), 0, "%s", msg);
+    void *dev = inference_pair(nn, &p);
     double *xv = malloc(sizeof(double) * 2 * 8 * 36), *wv = malloc(sizeof(double) * 8 * 8 * 9);
     for (int i = 0; i < 2 * 8 * 36; i++)
         xv[i] = sin(0.37 * i);
