@@ -25,7 +25,11 @@ static void add_stat(aigtatt_sha256 *h, const char *rel, const struct stat *st)
 
 static int cmp_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
-static void walk(aigtatt_sha256 *h, const char *abs, const char *rel, const char *exclude, size_t *count)
+/* Symlinked folders are followed this deep at most (a link to its own
+ * parent would otherwise recurse until the path is too long). */
+#define MAX_DEPTH 64
+
+static void walk(aigtatt_sha256 *h, const char *abs, const char *rel, const char *exclude, size_t *count, int depth)
 {
     DIR *d = opendir(abs);
     if (!d)
@@ -54,10 +58,13 @@ static void walk(aigtatt_sha256 *h, const char *abs, const char *rel, const char
             char *child = aigtatt_path_join(abs, names[i]);
             char *crel = rel[0] ? aigtatt_path_join(rel, names[i]) : strdup(names[i]);
             struct stat st;
-            if (child && crel && !(exclude && !strcmp(child, exclude)) && lstat(child, &st) == 0) {
+            /* what a symlink points to, as the readers (image.folder)
+             * follow it; a dangling one as itself */
+            if (child && crel && !(exclude && !strcmp(child, exclude)) &&
+                (stat(child, &st) == 0 || lstat(child, &st) == 0)) {
                 add_stat(h, crel, &st);
-                if (S_ISDIR(st.st_mode))
-                    walk(h, child, crel, exclude, count);
+                if (S_ISDIR(st.st_mode) && depth < MAX_DEPTH)
+                    walk(h, child, crel, exclude, count, depth + 1);
             }
             free(child);
             free(crel);
@@ -78,7 +85,7 @@ void aigtatt_fingerprint_path(aigtatt_sha256 *h, const char *path, const char *e
     add_stat(h, "", &st);
     if (S_ISDIR(st.st_mode)) {
         size_t count = 0;
-        walk(h, path, "", exclude, &count);
+        walk(h, path, "", exclude, &count, 0);
         if (count > MAX_ENTRIES)
             aigtatt_log(AIGTATT_LOG_WARN, "%s holds over %d entries; only the first are part of the cache key",
                         path, MAX_ENTRIES);

@@ -550,9 +550,12 @@ int aigtatt_experiment_run(aigtatt_experiment *e, const aigtatt_run_opts *opts, 
     free(lp);
     free(wl);
     char *latest = aigtatt_path_join(e->workdir, "latest");
-    const char *rel = strstr(run_dir, "/runs/");
-    if (latest && rel)
-        set_symlink(rel + 1, latest);
+    /* relative to the workdir: runs/<this run> (the workdir's own path may
+     * hold a "/runs/" too) */
+    const char *base = strrchr(run_dir, '/');
+    char rel[512];
+    if (latest && base && snprintf(rel, sizeof rel, "runs/%s", base + 1) < (int)sizeof rel)
+        set_symlink(rel, latest);
     free(latest);
     aigtatt_set_error("%s", errsave);
 out:

@@ -187,6 +187,21 @@ static void expect_status(const char *wd, const char *node, const char *want)
     free(s);
 }
 
+/* <workdir>/latest leads to this run's folder even when the workdir's own
+ * path holds a "runs" folder (the link used to cut at the first one). */
+Test(graph, latest_under_a_runs_folder)
+{
+    char *f = th_write(dir, "chain.yaml", chain);
+    char wd[4200];
+    snprintf(wd, sizeof wd, "%s/runs/exp", dir);
+    char *out;
+    int rc = th_sh(&out, "%s run %s --workdir %s --plain", th_cli(), f, wd);
+    cr_assert_eq(rc, 0, "%s", out);
+    free(out);
+    expect_status(wd, "copy2", "ran");
+    free(f);
+}
+
 Test(graph, cache_skips_unchanged_and_reruns_downstream)
 {
     char *f = th_write(dir, "chain.yaml", chain);

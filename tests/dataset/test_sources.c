@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ds_helpers.h"
@@ -191,4 +192,35 @@ Test(sources, bbox_missing_annotation_policy)
     cr_assert_eq(crops, 1);
     json_decref(m);
     free(d);
+}
+
+/* Identity folders that are symlinks into a dataset elsewhere: the cache
+ * key follows them as the reader does, so an image added there reruns the
+ * node instead of reusing the old listing. */
+Test(sources, symlinked_folders_are_part_of_the_cache_key)
+{
+    png("data/alice/a.png", 1);
+    png("data/bob/x.png", 2);
+    char in[4096], p[4200];
+    snprintf(in, sizeof in, "%s/in", dir);
+    cr_assert_eq(mkdir(in, 0755), 0);
+    snprintf(p, sizeof p, "%s/alice", in);
+    cr_assert_eq(symlink("../data/alice", p), 0);
+    snprintf(p, sizeof p, "%s/bob", in);
+    cr_assert_eq(symlink("../data/bob", p), 0);
+    char y[1024];
+    snprintf(y, sizeof y, folder_yaml, "fail", ", layout: per_identity");
+    free(ds_write(dir, "f.yaml", y));
+    for (int round = 0; round < 2; round++) {
+        char *out = NULL;
+        int rc = ds_run(&out, dir, "f.yaml", "w", NULL);
+        cr_assert_eq(rc, 0, "%s", out);
+        free(out);
+        char *d = ds_port_dir(dir, "w", "imgs", "images");
+        json_t *m = ds_manifest(d);
+        cr_assert_eq(json_array_size(m), (size_t)(2 + round), "round %d: %zu images", round, json_array_size(m));
+        json_decref(m);
+        free(d);
+        png("data/alice/b.png", 3); /* behind the link */
+    }
 }

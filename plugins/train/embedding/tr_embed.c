@@ -27,6 +27,17 @@ int tr_embed_check(const aigtatt_params *p)
 void tr_embed_uses(const aigtatt_params *p, void (*add)(void *ctx, const char *component), void *ctx)
 {
     tr_block_use(p, "backend", add, ctx);
+    /* A checkpoint given by path rebuilds its network with the backbone
+     * plugin loaded now, whose version must then be in the key (a model
+     * input from train.embedding carries it already). The metadata is
+     * the backbone's canonical JSON: {"use":"backbone.x",...}. */
+    const char *w = H->param_string(p, "weights");
+    char meta[4096], use[128];
+    const char *u = w && H->model->checkpoint_meta(w, "aigtatt.backbone", meta, sizeof meta) == AIGTATT_OK
+                        ? strstr(meta, "\"use\":\"")
+                        : NULL;
+    if (u && sscanf(u + 7, "%127[^\"]", use) == 1)
+        add(ctx, use);
 }
 
 int tr_embed_run(aigtatt_run *run)
