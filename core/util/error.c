@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* vasprintf */
 #include "util/error.h"
 
 #include <pthread.h>
@@ -30,11 +31,27 @@ static void scrub(char *text, size_t size)
     }
 }
 
-void aigtatt_set_errorv(const char *fmt, va_list ap)
+/* fmt formatted whole, redacted (registered keys, and credential-looking
+ * headers and parameters such as "Authorization: Bearer ..." even when
+ * never registered), then cut to size: cutting first could split a key so
+ * that its registered form no longer matches while its start survives. */
+static void format_redacted(char *dst, size_t size, const char *fmt, va_list ap)
 {
-    vsnprintf(err_text, sizeof err_text, fmt, ap);
-    scrub(err_text, sizeof err_text);
+    char *full = NULL;
+    va_list aq;
+    va_copy(aq, ap);
+    int n = vasprintf(&full, fmt, aq);
+    va_end(aq);
+    if (n < 0 || !full) {
+        vsnprintf(dst, size, fmt, ap);
+        scrub(dst, size);
+        return;
+    }
+    aigtatt_redact(full, dst, size);
+    free(full);
 }
+
+void aigtatt_set_errorv(const char *fmt, va_list ap) { format_redacted(err_text, sizeof err_text, fmt, ap); }
 
 void aigtatt_set_error(const char *fmt, ...)
 {
@@ -78,8 +95,7 @@ void aigtatt_logv(aigtatt_log_level level, const char *fmt, va_list ap)
     if (level > log_level)
         return;
     char msg[4096];
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    scrub(msg, sizeof msg);
+    format_redacted(msg, sizeof msg, fmt, ap);
     pthread_mutex_lock(&log_lock);
     aigtatt_term_clear_line(); /* a progress bar may own the current line */
     if (log_context)

@@ -144,6 +144,21 @@ Test(policy, origins_resolution_and_shown_urls)
     free(u);
 }
 
+/* Error texts pass the same redaction, before they are cut to size: a
+ * credential header nobody registered, and a registered key that straddles
+ * the 4 KB limit, whose first characters used to survive the cut. */
+Test(policy, error_texts_are_redacted_whole_before_they_are_cut)
+{
+    cr_assert_eq(aigtatt_secret_register("sk-straddle-0123456789abcdef"), AIGTATT_OK);
+    aigtatt_set_error("server said: Authorization: Bearer never-registered-abc");
+    cr_expect(strstr(aigtatt_last_error(), "Authorization: ***") && !strstr(aigtatt_last_error(), "never-registered"),
+              "%s", aigtatt_last_error());
+    aigtatt_set_error("%4085s%s tail", "", "sk-straddle-0123456789abcdef");
+    cr_expect(!strstr(aigtatt_last_error(), "sk-str"), "a cut key's start survived: ...%s",
+              aigtatt_last_error() + 4080);
+    aigtatt_clear_error();
+}
+
 Test(policy, redaction_of_secrets_and_credential_fields)
 {
     cr_assert_eq(aigtatt_secret_register("sk-canary-1234567890"), AIGTATT_OK);
