@@ -129,12 +129,20 @@ Test(protocol, verification_pairs_are_complete)
     cr_assert_eq(bm_verify(&env, &e, &vc, &r), 0, "%s", env.err);
     cr_expect_eq(r.n_imp, 1000);
     bm_ver_result_free(&r);
-    /* auto falls back to the seed's design beyond max_pairs, and says so. */
+    /* auto falls back to the seed's design beyond max_pairs, and says so;
+     * where that design's 5 x 4 pairs do not fit either, to a sample of
+     * max_pairs: never more than max_pairs. */
     vc.impostors = BM_IMP_AUTO;
-    vc.max_pairs = 10;
+    vc.max_pairs = 25;
     cr_assert_eq(bm_verify(&env, &e, &vc, &r), 0, "%s", env.err);
     cr_expect_eq(r.used, BM_IMP_PER_ID);
     cr_expect_eq(env.n_warnings, 1);
+    bm_ver_result_free(&r);
+    vc.max_pairs = 10;
+    cr_assert_eq(bm_verify(&env, &e, &vc, &r), 0, "%s", env.err);
+    cr_expect_eq(r.used, BM_IMP_SAMPLE);
+    cr_expect_eq(r.n_imp, 10);
+    cr_expect_eq(env.n_warnings, 2);
     bm_ver_result_free(&r);
     bm_env_free(&env);
     free(g);

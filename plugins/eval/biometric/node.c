@@ -420,15 +420,17 @@ static const aigtatt_param_desc bm_params[] = {
      .choices = "auto|all|per_identity|sample",
      .doc = "Impostor pairs: all cross-identity pairs; per_identity (the seed's: one reference per "
             "identity against one probe of every other); a seeded sample; auto = all up to "
-            "max_pairs, else per_identity."},
+            "max_pairs, else per_identity while its pairs fit in max_pairs, else a sample of at most "
+            "max_pairs."},
     {.name = "max_pairs", .type = AIGTATT_PARAM_INT, .default_value = "50000000", .has_min = 1,
-     .min = 1, .doc = "Largest impostor count that impostors: auto scores exhaustively."},
+     .min = 1, .doc = "Most impostor pairs that impostors: auto scores."},
     {.name = "sample_pairs", .type = AIGTATT_PARAM_INT, .default_value = "1000000", .has_min = 1,
      .min = 1, .doc = "Impostor pairs drawn (with replacement) by impostors: sample."},
     {.name = "polarity", .type = AIGTATT_PARAM_ENUM, .default_value = "warn",
      .choices = "warn|flip|error",
      .doc = "When genuine similarities average below impostor ones: warn, evaluate the negated "
-            "scores (flip), or fail."},
+            "scores in verification (flip; identification still ranks the highest similarity "
+            "first), or fail."},
     {.name = "closed_set", .type = AIGTATT_PARAM_ENUM, .default_value = "kfold",
      .choices = "kfold|roles|off",
      .doc = "Closed-set identification: k folds of one gallery and one probe image per identity "
@@ -443,7 +445,9 @@ static const aigtatt_param_desc bm_params[] = {
             "order (pyeer's stable sort)."},
     {.name = "candidates", .type = AIGTATT_PARAM_ENUM, .default_value = "identities",
      .choices = "identities|images",
-     .doc = "Candidate lists rank identities (each at its best image, ISO/IEC 19795-1) or images."},
+     .doc = "Candidate lists rank identities (each at its best image, ISO/IEC 19795-1) or images. With "
+            "images, a probe counts at the rank of its first mate (ISO); pyeer's get_cmc_curve adds 1/N "
+            "for every mate within the rank, so its curve rises faster where probes have several."},
     {.name = "max_rank", .type = AIGTATT_PARAM_INT, .default_value = "50", .has_min = 1, .min = 1,
      .has_max = 1, .max = 100000, .doc = "Length of the CMC curve (ranks 1..max_rank)."},
     {.name = "precision_at", .type = AIGTATT_PARAM_LIST, .default_value = "[1, 5, 10]",

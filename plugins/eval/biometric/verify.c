@@ -227,15 +227,26 @@ int bm_verify(bm_env *env, const bm_emb *e, const bm_ver_cfg *cfg, bm_ver_result
     }
     uint64_t n_all = n_pairs - n_gen, L = e->n_labels;
     bm_impostors m = cfg->impostors;
+    uint64_t n_sample = cfg->sample_pairs;
     if (m == BM_IMP_AUTO) {
-        m = n_all <= cfg->max_pairs ? BM_IMP_ALL : BM_IMP_PER_ID;
+        /* never more than max_pairs: the seed's design while its L (L - 1)
+         * pairs fit (with mostly one image per identity they are about as
+         * many as all pairs, or more), else a sample */
+        m = n_all <= cfg->max_pairs ? BM_IMP_ALL : L * (L - 1) <= cfg->max_pairs ? BM_IMP_PER_ID : BM_IMP_SAMPLE;
+        if (m == BM_IMP_SAMPLE && n_sample > cfg->max_pairs)
+            n_sample = cfg->max_pairs;
         if (m == BM_IMP_PER_ID)
             bm_env_warn(env, "verification: %llu impostor pairs exceed max_pairs (%llu); using one "
                         "reference per identity against one probe of every other identity "
                         "(%llu pairs)", (unsigned long long)n_all,
                         (unsigned long long)cfg->max_pairs, (unsigned long long)(L * (L - 1)));
+        else if (m == BM_IMP_SAMPLE)
+            bm_env_warn(env, "verification: %llu impostor pairs, and the %llu of one reference per "
+                        "identity, exceed max_pairs (%llu); scoring a seeded sample of %llu",
+                        (unsigned long long)n_all, (unsigned long long)(L * (L - 1)),
+                        (unsigned long long)cfg->max_pairs, (unsigned long long)n_sample);
     }
-    uint64_t n_imp = m == BM_IMP_ALL ? n_all : m == BM_IMP_PER_ID ? L * (L - 1) : cfg->sample_pairs;
+    uint64_t n_imp = m == BM_IMP_ALL ? n_all : m == BM_IMP_PER_ID ? L * (L - 1) : n_sample;
     if (n_imp == 0) {
         snprintf(env->err, sizeof env->err, "verification: no impostor pairs to score");
         rc = AIGTATT_ERR_INVALID;
@@ -263,7 +274,8 @@ int bm_verify(bm_env *env, const bm_emb *e, const bm_ver_cfg *cfg, bm_ver_result
     out->reversed = bm_polarity_reversed(gm, im, BM_SIMILARITY);
     if (out->reversed) {
         const char *what = cfg->polarity == BM_POL_FLIP ? "evaluating the negated scores "
-                           "(polarity: flip)" : "set polarity: flip to evaluate the negated scores";
+                           "(polarity: flip; verification only: identification still ranks the "
+                           "highest similarity first)" : "set polarity: flip to evaluate the negated scores";
         if (cfg->polarity == BM_POL_ERROR) {
             snprintf(env->err, sizeof env->err, "verification: the mean genuine similarity (%.4f) "
                      "is below the mean impostor similarity (%.4f): labels or embeddings look "
