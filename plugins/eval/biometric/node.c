@@ -197,6 +197,7 @@ static int load(aigtatt_run *run, const aigtatt_params *p, bm_emb *e, char *src,
 
 typedef struct out_ctx {
     const char *dir;
+    char why[1024]; /* the host's reason for the first failed write */
 } out_ctx;
 
 static int write_out(void *ctx, const char *name, const void *data, size_t size)
@@ -204,7 +205,19 @@ static int write_out(void *ctx, const char *name, const void *data, size_t size)
     out_ctx *o = ctx;
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", o->dir, name);
-    return H->write_file(path, data, size);
+    int rc = H->write_file(path, data, size);
+    if (rc && !o->why[0])
+        snprintf(o->why, sizeof o->why, "%s", H->last_error());
+    return rc;
+}
+
+/* err, with the host's reason (path, errno) when a write failed */
+static void set_write_error(const out_ctx *o, const char *err)
+{
+    if (o->why[0])
+        H->set_error("%s: %s", err, o->why);
+    else
+        H->set_error("%s", err);
 }
 
 /* ---- report thumbnails ------------------------------------------------ */
@@ -370,15 +383,15 @@ static int bm_run(aigtatt_run *run)
         .curve_points = (size_t)H->param_int(p, "curve_points"),
         .image = load_image, .image_ctx = &ictx,
     };
-    out_ctx oc = {H->run_output_dir(run, "metrics")};
+    out_ctx oc = {.dir = H->run_output_dir(run, "metrics")};
     if ((rc = bm_write_reports(&in, write_out, &oc, err))) {
-        H->set_error("%s", err);
+        set_write_error(&oc, err);
         goto done;
     }
     if (H->param_bool(p, "report")) {
 #ifdef BM_HAVE_CAIRO
         if ((rc = bm_write_plots_and_report(&in, write_out, &oc, err)))
-            H->set_error("%s", err);
+            set_write_error(&oc, err);
         else if (ictx.failed)
             H->log(AIGTATT_LOG_WARN, "report: %zu of %zu images could not be read, shown by id "
                    "only (first: %s)", ictx.failed, ictx.tried, ictx.first);
