@@ -109,7 +109,12 @@ Test(pipeline, same_seed_is_byte_identical_other_seed_differs)
 
 Test(pipeline, layout_manifests_and_split)
 {
-    run_ok("w", NULL);
+    char *log = NULL;
+    int rc = ds_run(&log, dir, "ds.yaml", "w", NULL);
+    cr_assert_eq(rc, 0, "%s", log);
+    /* the test fraction leaves 0 of 6 identities (below): said at once */
+    cr_expect(strstr(log, "the test split is empty: 0.1 of 6 identities rounds to none"), "%s", log);
+    free(log);
     char *d = ds_port_dir(dir, "w", "dataset", "images");
     json_t *m = ds_manifest(d);
     cr_assert_eq(json_array_size(m), 6 * 5, "records: %zu", json_array_size(m));
@@ -263,4 +268,55 @@ Test(pipeline, bad_ops_are_reported_at_file_line_col)
     expect_op_error("        - {op: jpeg, min_quality: high}", "bad.yaml:14:", "min_quality");
     expect_op_error("        - {p: 0.5}", "bad.yaml:14:", "op: NAME");
     expect_op_error("        - rotate", "bad.yaml:14:", "mapping");
+}
+
+/* dataset.write's roles are checked word by word, naming the line. */
+Test(pipeline, unknown_dataset_role_is_refused)
+{
+    char y[2048];
+    snprintf(y, sizeof y, "%s", yaml);
+    char *c = strstr(y, "params: {contact_sheet: 3}");
+    cr_assert(c);
+    snprintf(c, sizeof y - (size_t)(c - y), "params: {contact_sheet: 3, roles: [original, crops]}}\n");
+    free(ds_write(dir, "roles.yaml", y));
+    char *out = NULL;
+    int rc = ds_sh(&out, "cd '%s' && '%s' validate roles.yaml 2>&1", dir, ds_cli());
+    cr_assert_eq(rc, 3, "validate gave %d: %s", rc, out);
+    cr_assert(strstr(out, "roles.yaml:") && strstr(out, "'roles' holds 'crops'"), "%s", out);
+    free(out);
+}
+
+/* A tall image: crop.ink finds the ink on a reduced copy whose two sides
+ * round separately (300 x 1000 -> 154 x 512), so the box must go back to
+ * full size per axis; scaling y with x's factor cut the last rows. */
+Test(pipeline, tall_image_crop_holds_the_ink)
+{
+    char p[512];
+    snprintf(p, sizeof p, "%s/tall/T0001.png", dir);
+    ds_png(p, 300, 1000, 100, 200, 100, 591, 0);
+    free(ds_write(dir, "tall.yaml",
+                  "aigtatt: 1\nname: tall\nseed: 1\nnodes:\n"
+                  "  imgs: {use: image.folder, params: {path: tall}}\n"
+                  "  crops: {use: crop.ink, inputs: {images: imgs}, params: {margin: 0}}\n"));
+    char *out = NULL;
+    int rc = ds_run(&out, dir, "tall.yaml", "wt", NULL);
+    cr_assert_eq(rc, 0, "%s", out);
+    free(out);
+    char *d = ds_port_dir(dir, "wt", "crops", "images");
+    json_t *m = ds_manifest(d);
+    int seen = 0;
+    for (size_t r = 0; r < json_array_size(m); r++) {
+        json_t *o = json_array_get(m, r);
+        if (strcmp(json_string_value(json_object_get(o, "role")), "cropped"))
+            continue;
+        json_t *bb = json_object_get(json_object_get(o, "meta"), "bbox");
+        int x1 = (int)json_integer_value(json_array_get(bb, 0)), y1 = (int)json_integer_value(json_array_get(bb, 1));
+        int x2 = (int)json_integer_value(json_array_get(bb, 2)), y2 = (int)json_integer_value(json_array_get(bb, 3));
+        cr_expect(x1 <= 100 && y1 <= 200 && x2 >= 200 && y2 >= 791, "crop %d,%d,%d,%d misses ink 100,200,200,791",
+                  x1, y1, x2, y2);
+        seen++;
+    }
+    cr_expect_eq(seen, 1);
+    json_decref(m);
+    free(d);
 }

@@ -207,6 +207,12 @@ Test(train, refuses_mismatched_and_truncated_checkpoints, .timeout = 800)
     cr_assert_eq(rc, 3, "validate gave %d: %s", rc, out);
     cr_assert(strstr(out, "tiny.yaml:") && strstr(out, "warmup_epochs (2) must be below epochs (2)"), "%s", out);
     free(out);
+    /* a misspelt role would select no images of that kind, silently */
+    write_yaml(dir, 6, 2, 0.5, 4, 1, "{use: optim.sgd, lr: 0.01}", "      roles: original|crop\n");
+    rc = ds_sh(&out, "cd '%s' && '%s' validate tiny.yaml 2>&1", dir, ds_cli());
+    cr_assert_eq(rc, 3, "validate gave %d: %s", rc, out);
+    cr_assert(strstr(out, "'roles' holds 'crop' in 'original|crop'"), "%s", out);
+    free(out);
     free(mdir);
     ds_rmtree(dir);
     free(dir);

@@ -173,11 +173,13 @@ static int ink_find(void *ctx, const aigtatt_record *rec, const char *path, cons
              otsu, nc, kept, kept ? "false" : "true");
     rc = AIGTATT_OK;
     if (kept) {
-        /* Back to full resolution, rounding outwards. */
-        box->x1 = (int)floor(b.x1 / scale);
-        box->y1 = (int)floor(b.y1 / scale);
-        box->x2 = (int)ceil(b.x2 / scale);
-        box->y2 = (int)ceil(b.y2 / scale);
+        /* Back to full resolution, rounding outwards; per axis, as the two
+         * sides of the reduced copy were rounded separately. */
+        const double sx = (double)img->width / w, sy = (double)img->height / h;
+        box->x1 = (int)floor(b.x1 * sx);
+        box->y1 = (int)floor(b.y1 * sy);
+        box->x2 = (int)ceil(b.x2 * sx);
+        box->y2 = (int)ceil(b.y2 * sy);
         box->x2 = box->x2 > img->width ? img->width : box->x2;
         box->y2 = box->y2 > img->height ? img->height : box->y2;
     } else if (o->on_empty == 2) {
@@ -263,7 +265,7 @@ const aigtatt_component_desc cb_ink_desc = {
     .struct_size = sizeof(aigtatt_component_desc),
     .kind = AIGTATT_KIND_CROPPER,
     .name = "crop.ink",
-    .version = "1.0.0",
+    .version = "1.0.1",
     .summary = "Crops to the tattoo by separating ink from skin",
     .doc = "Local darkness below the surrounding skin plus colour, Otsu's threshold, despeckling and a closing, "
            "then the largest connected region or the union of the sizeable ones, plus a margin. Works on "

@@ -56,9 +56,20 @@ static int dw_check(const aigtatt_params *p)
         dw_host->set_error("train + val + test must add up to 1, got %g + %g + %g = %g", t, v, s, t + v + s);
         return AIGTATT_ERR_INVALID;
     }
-    if (dw_host->cfg_len(dw_host->param_cfg(p, "roles")) == 0) {
+    const aigtatt_cfg *roles = dw_host->param_cfg(p, "roles");
+    if (dw_host->cfg_len(roles) == 0) {
         dw_host->set_error("'roles' is empty: nothing would be written");
         return AIGTATT_ERR_INVALID;
+    }
+    for (size_t i = 0; i < dw_host->cfg_len(roles); i++) {
+        const aigtatt_cfg *r = dw_host->cfg_at(roles, i);
+        const char *w = dw_host->cfg_scalar(r);
+        if (!w || (strcmp(w, "original") && strcmp(w, "cropped") && strcmp(w, "variation"))) {
+            char at[256];
+            dw_host->set_error("%s: 'roles' holds '%s'; the roles are original, cropped and variation",
+                               dw_host->cfg_where(r, at, sizeof at), w ? w : "(not a word)");
+            return AIGTATT_ERR_INVALID;
+        }
     }
     return AIGTATT_OK;
 }
@@ -342,6 +353,13 @@ static int dw_run(aigtatt_run *run)
             c[ids[i].split]++;
         dw_host->log(AIGTATT_LOG_INFO, "%zu images of %zu identities: %zu train, %zu val, %zu test identities",
                      n_items, n_ids, c[0], c[1], c[2]);
+        /* said where it happens: downstream it shows as "no images to
+         * embed" or "no validation" */
+        for (int s = 0; s < DW_NSPLITS; s++)
+            if (c[s] == 0 && dw_host->param_float(p, dw_split_names[s]) > 0)
+                dw_host->log(AIGTATT_LOG_WARN, "the %s split is empty: %g of %zu identities rounds to none; "
+                             "give it a larger fraction or add identities", dw_split_names[s],
+                             dw_host->param_float(p, dw_split_names[s]), n_ids);
     }
 out:
     if (rc == AIGTATT_ERR_NOMEM)

@@ -14,7 +14,7 @@
 #include "report.h"
 #endif
 
-#define BM_VERSION "0.2.0"
+#define BM_VERSION "0.2.1"
 
 static const aigtatt_host *H;
 

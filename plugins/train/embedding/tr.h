@@ -10,10 +10,12 @@
 
 #define TR_VERSION "1.0.0"
 /* train.embedding's own version (its cache key): 1.1 added `augment:` and
- * `augment_shuffle`. */
-#define TR_TRAIN_VERSION "1.1.0"
-/* embed.images: 1.1.0 added loader_threads. */
-#define TR_EMBED_VERSION "1.1.0"
+ * `augment_shuffle`; 1.2 decodes JPEGs at full size, loads only the
+ * backbone from `weights:` and refuses diverged weights. */
+#define TR_TRAIN_VERSION "1.2.0"
+/* embed.images: 1.1.0 added loader_threads; 1.2.0 decodes JPEGs at full
+ * size. */
+#define TR_EMBED_VERSION "1.2.0"
 
 extern const aigtatt_host *tr_host;
 #define H tr_host
@@ -38,6 +40,9 @@ typedef struct tr_items {
  * or "all") and whose role is in `roles` (a '|'-list, or "all"). */
 int tr_items_collect(const aigtatt_set *set, const char *splits, const char *roles, tr_items *out);
 void tr_items_free(tr_items *it);
+/* AIGTATT_OK when `list` (parameter `param`) is "all" or a '|'-list of the
+ * known roles; else an error naming the unknown word. */
+int tr_roles_check(const char *param, const char *list);
 
 /* Online augmentation: the host's op chain (train.embedding's `augment:`),
  * borrowed, and whether its order is shuffled per image. */

@@ -27,6 +27,24 @@ static int in_list(const char *list, const char *word)
     return 0;
 }
 
+int tr_roles_check(const char *param, const char *list)
+{
+    if (!strcmp(list, "all"))
+        return AIGTATT_OK;
+    for (const char *p = list;;) {
+        size_t len = strcspn(p, "|");
+        if (!((len == 8 && !strncmp(p, "original", 8)) || (len == 7 && !strncmp(p, "cropped", 7)) ||
+              (len == 9 && !strncmp(p, "variation", 9)))) {
+            H->set_error("'%s' holds '%.*s' in '%s': roles are original, cropped and variation, '|'-separated "
+                         "without spaces, or all", param, (int)len, p, list);
+            return AIGTATT_ERR_INVALID;
+        }
+        if (!p[len])
+            return AIGTATT_OK;
+        p += len + 1;
+    }
+}
+
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 void tr_items_free(tr_items *it)

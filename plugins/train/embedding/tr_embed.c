@@ -11,6 +11,8 @@
 
 int tr_embed_check(const aigtatt_params *p)
 {
+    if (tr_roles_check("roles", H->param_string(p, "roles")))
+        return AIGTATT_ERR_INVALID;
     const aigtatt_cfg *be = tr_block_cfg(p, "backend");
     if (!be)
         return AIGTATT_OK;

@@ -60,6 +60,8 @@ int tr_train_check(const aigtatt_params *p)
                      H->cfg_where(wu, at, sizeof at), wt, epochs);
         return AIGTATT_ERR_INVALID;
     }
+    if (tr_roles_check("roles", H->param_string(p, "roles")))
+        return AIGTATT_ERR_INVALID;
     aigtatt_augment_chain *c = NULL;
     int rc = augment_parse(p, &c);
     H->augment_chain_free(c);
