@@ -259,9 +259,11 @@ static int step(loop_state *s, int *rc, int *have_answer)
         if (may && s->retries < s->r.max_retries) {
             int64_t wait = 0;
             const char *ra = aigtatt_http_find_header(s->x.hnames, s->x.hvalues, s->x.hcount, "retry-after");
-            if (!ra || aigtatt_http_parse_retry_after(ra, time(NULL), &wait) != 0)
+            int asked = ra && aigtatt_http_parse_retry_after(ra, time(NULL), &wait) == 0;
+            if (!asked)
                 wait = aigtatt_http_backoff_ms(s->retries, s->r.backoff_base_ms, s->r.backoff_max_ms, &s->rng);
-            if (wait > s->r.max_retry_after_ms) {
+            /* the limit is on what the server asks for, not on our backoff */
+            if (asked && wait > s->r.max_retry_after_ms) {
                 /* Retrying sooner than asked only earns another refusal. */
                 snprintf(note, sizeof note, "the server asked to retry after %.0f s, more than the %.0f s allowed",
                          (double)wait / 1000.0, (double)s->r.max_retry_after_ms / 1000.0);

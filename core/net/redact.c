@@ -75,6 +75,21 @@ static size_t field_at(const char *s, size_t i, size_t *vstart)
         *vstart = j;
         return k > j ? k : 0;
     }
+    if (!strncasecmp(s + i, "basic ", 6)) {
+        /* HTTP Basic: base64 of user:password, which decodes straight back.
+         * Only a base64-looking token of 8+ characters with a digit, '+',
+         * '/' or '=' in it, so that "basic settings" stays readable. */
+        size_t j = i + 6, k;
+        while (s[j] == ' ')
+            j++;
+        int marked = 0;
+        for (k = j; isalnum((unsigned char)s[k]) || s[k] == '+' || s[k] == '/' || s[k] == '='; k++)
+            marked |= isdigit((unsigned char)s[k]) || s[k] == '+' || s[k] == '/' || s[k] == '=';
+        if (k - j >= 8 && marked) {
+            *vstart = j;
+            return k;
+        }
+    }
     for (const char *const *f = field_names; *f; f++) {
         size_t n = strlen(*f);
         if (strncasecmp(s + i, *f, n) != 0 || word_char(s[i + n]))

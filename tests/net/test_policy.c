@@ -175,6 +175,10 @@ Test(policy, redaction_of_secrets_and_credential_fields)
     r = aigtatt_redact_dup("GET https://h/p?api_key=zzz&n=2 | {\"authorization\": \"Token t0k\", \"n\": 1}");
     cr_assert_str_eq(r, "GET https://h/p?api_key=***&n=2 | {\"authorization\": \"***\", \"n\": 1}");
     free(r);
+    /* HTTP Basic credentials decode straight back to user:password */
+    r = aigtatt_redact_dup("Incorrect API key provided: Basic YXJ0aXN0Oi4uLg== (basic settings unchanged)");
+    cr_assert_str_eq(r, "Incorrect API key provided: Basic *** (basic settings unchanged)");
+    free(r);
     r = aigtatt_redact_dup("invalid bearer abc.def.ghi given; unexpected token: '}' near max_tokens: 5");
     cr_assert_str_eq(r, "invalid bearer *** given; unexpected token: '}' near max_tokens: 5");
     free(r);

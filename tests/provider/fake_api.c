@@ -70,6 +70,7 @@ struct fake_api {
     job jobs[MAX_JOBS];
     int njobs, ntrain, nfiles, nchat;
     int released;
+    int aborted; /* held jobs end "aborted" (Replicate's status for a job the platform stopped) */
     int prompt_counter;
     int active, max_active; /* FA_SLOW requests being held */
     conn *conns[MAX_CONNS];
@@ -364,6 +365,8 @@ static const char *advance(fake_api *fa, job *j)
     if (j->canceled)
         return "canceled";
     j->polls++;
+    if (j->mode == FA_HOLD && fa->aborted)
+        return "aborted";
     if (j->mode == FA_HOLD && !fa->released)
         return "processing";
     if (j->polls < 2)
@@ -921,6 +924,13 @@ void fa_release(fake_api *fa)
 {
     pthread_mutex_lock(&fa->lock);
     fa->released = 1;
+    pthread_mutex_unlock(&fa->lock);
+}
+
+void fa_abort_held(fake_api *fa)
+{
+    pthread_mutex_lock(&fa->lock);
+    fa->aborted = 1;
     pthread_mutex_unlock(&fa->lock);
 }
 

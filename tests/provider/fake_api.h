@@ -68,6 +68,8 @@ void fa_set(fake_api *fa, const char *route, fa_mode mode);
 void fa_clear_rules(fake_api *fa);
 /** Lets held predictions and trainings finish. */
 void fa_release(fake_api *fa);
+/* Held jobs end "aborted" from their next poll on. */
+void fa_abort_held(fake_api *fa);
 /** Requests seen on a route; "*" counts all. */
 int fa_count(fake_api *fa, const char *route);
 /** Of those, how many carried Authorization or X-Api-Key. */

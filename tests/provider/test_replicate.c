@@ -158,7 +158,7 @@ Test(replicate, key_refused_401)
     int rc = ph_cli(&out, &secs, KEY, "run x.yaml --plain --workdir w");
     cr_assert_eq(rc, 1, "%s", out);
     cr_assert(strstr(out, "HTTP 401"), "%s", out);
-    cr_assert(strstr(out, "api_key_env"), "%s", out);
+    cr_assert(strstr(out, "check REPLICATE_API_TOKEN (api_key_env)"), "names the variable: %s", out);
     cr_assert_null(strstr(out, PH_CANARY_TAIL), "the key shows: %s", out);
     cr_assert_eq(fa_count(ph_fa, "create"), 1, "401 stops at once");
     cr_assert_lt(secs, 10);
@@ -440,6 +440,28 @@ Test(replicate, ctrl_c_resumes_the_running_prediction)
     json_t *m = images_manifest("w");
     cr_assert_eq(json_array_size(m), 3);
     json_decref(m);
+}
+
+/* A prediction left running that the platform then stopped ("aborted", a
+ * terminal status) is started again, not "resumed" into a failure. */
+Test(replicate, an_aborted_leftover_prediction_is_started_again)
+{
+    experiment(3, "concurrency: 1, wait_s: 0");
+    fa_rule(ph_fa, "create", FA_HOLD, 2, 2);
+    pid_t pid = start_bg("run x.yaml --plain --workdir w");
+    for (int i = 0; i < 1000 && !(fa_count(ph_fa, "create") == 2 && fa_count(ph_fa, "poll") >= 4); i++)
+        usleep(10000);
+    cr_assert_eq(fa_count(ph_fa, "create"), 2);
+    kill(pid, SIGINT);
+    int rc = wait_bg(pid);
+    cr_assert_eq(rc, 130);
+    fa_abort_held(ph_fa);
+    char *out;
+    rc = ph_cli(&out, NULL, KEY, "run x.yaml --plain --workdir w");
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert_null(strstr(out, "resuming prediction p2"), "%s", out);
+    free(out);
+    cr_assert_eq(fa_count(ph_fa, "create"), 4, "the aborted prediction was not made again");
 }
 
 Test(replicate, official_model_endpoint)

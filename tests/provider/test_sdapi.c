@@ -138,4 +138,14 @@ Test(sdapi, failures)
     cr_assert_eq(rc, 0, "%s", out);
     cr_assert_geq(secs, 0.9);
     free(out);
+
+    /* max_retry_after_s limits what a server asks for, not the client's own
+     * backoff: a 503 without Retry-After is retried after backoff_s (0.05)
+     * even when that is longer than the limit */
+    fa_clear_rules(ph_fa);
+    fa_rule(ph_fa, "txt2img", FA_503, fa_count(ph_fa, "txt2img") + 1, fa_count(ph_fa, "txt2img") + 1);
+    experiment(local(), "concurrency: 1, max_retry_after_s: 0.01");
+    rc = ph_cli(&out, NULL, "", "run s.yaml --plain --workdir w5");
+    cr_assert_eq(rc, 0, "a 503 was not retried: %s", out);
+    free(out);
 }

@@ -308,9 +308,12 @@ int pv_request(pv_api *api, const pv_call *c, aigtatt_http_response **out, int *
                      resp->retries_made == 1 ? "y" : "ies");
         int st = resp->status;
         const char *hint = "";
+        char key_hint[256];
         if (st == 401 || st == 403) {
-            hint = api->key_env && *api->key_env ? "the key was refused: check the variable named by api_key_env"
-                                                 : "the server wants a key: set api_key_env";
+            /* the variable's name, never its value */
+            snprintf(key_hint, sizeof key_hint, "the key was refused: check %s (api_key_env)",
+                     api->key_env ? api->key_env : "");
+            hint = api->key_env && *api->key_env ? key_hint : "the server wants a key: set api_key_env";
             *verdict = PV_FATAL;
         } else if (st == 402) {
             hint = "the account needs credit";

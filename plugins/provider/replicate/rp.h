@@ -25,6 +25,9 @@ int rp_id_ok(const char *s);
 
 /* Non-zero for "succeeded", "failed", "canceled" (and "aborted"). */
 int rp_terminal(const char *status);
+/* A job a stopped run left behind is worth polling again: still running,
+ * or succeeded (its output is waiting); not failed, canceled or aborted. */
+int rp_resumable(const char *status);
 
 /* Polls <base>/<kind>/<id> ("predictions" or "trainings") every poll_ms
  * until *obj reaches a terminal status or deadline_ms (monotonic) passes,

@@ -75,6 +75,8 @@ int rp_terminal(const char *st)
                   !strcmp(st, "aborted"));
 }
 
+int rp_resumable(const char *st) { return st && (!rp_terminal(st) || !strcmp(st, "succeeded")); }
+
 int rp_get(pv_api *api, const char *kind, const char *id, json_t **obj, int *status, pv_verdict *verdict)
 {
     char url[2048], what[64];

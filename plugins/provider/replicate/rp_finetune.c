@@ -324,7 +324,7 @@ static int train(rp_ft *f, const char *key, const char *endpoint, json_t *reques
     if (tid && rp_id_ok(tid)) {
         rc = rp_get(&f->api, "trainings", tid, &obj, &st, &v);
         const char *status = obj ? pv_jstr(obj, "status") : NULL;
-        if (rc == AIGTATT_OK && status && strcmp(status, "failed") && strcmp(status, "canceled")) {
+        if (rc == AIGTATT_OK && rp_resumable(status)) {
             pv_host->log(AIGTATT_LOG_INFO, "resuming training %s (%s)", tid, status);
         } else {
             if (rc != AIGTATT_OK && st != 404) {

@@ -155,7 +155,7 @@ static int rp_generate(void *ctx, const pv_unit *u, const json_t *request, const
     if (pid && rp_id_ok(pid)) {
         rc = rp_get(&m->api, "predictions", pid, &obj, &st, verdict);
         const char *status = obj ? pv_jstr(obj, "status") : NULL;
-        if (rc == AIGTATT_OK && status && strcmp(status, "failed") && strcmp(status, "canceled")) {
+        if (rc == AIGTATT_OK && rp_resumable(status)) {
             pv_host->log(AIGTATT_LOG_INFO, "prompt %s: resuming prediction %s (%s)", u->rec->id, pid, status);
         } else {
             /* only a prediction the server no longer knows is given up; a
