@@ -285,7 +285,9 @@ static int read_file(const char *path, size_t cap, uint8_t **out, size_t *out_si
     uint8_t *buf = NULL;
     size_t len = 0;
     int st;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a named pipe with no writer would block the open itself
+     * before the check below could refuse it */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         aigtatt_set_error("%s: cannot open: %s", path, errno_text(errno, eb, sizeof eb));
         return AIGTATT_ERR_IO;
@@ -301,6 +303,14 @@ static int read_file(const char *path, size_t cap, uint8_t **out, size_t *out_si
         st = AIGTATT_ERR_IO;
         goto fail;
     }
+    if (!S_ISREG(sb.st_mode)) {
+        aigtatt_set_error("%s: is not a regular file (a pipe, socket or device)", path);
+        st = AIGTATT_ERR_IO;
+        goto fail;
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0)
+        fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
     if (S_ISREG(sb.st_mode) && (uint64_t)sb.st_size > cap)
         goto too_big;
     /* The size from fstat is only a hint (the file may change, or not be

@@ -65,7 +65,7 @@ int aigtatt_image_load_memory(const void *data, size_t size, const char *name,
                               const aigtatt_image_load_opts *opts, aigtatt_image **out);
 
 /** Encodes `img` by the extension of `path`: ".png" (deterministic bytes:
- *  no timestamp, zlib level 6; `quality` ignored) or ".jpg"/".jpeg" (any
+ *  no timestamp, zlib level 3; `quality` ignored) or ".jpg"/".jpeg" (any
  *  case; `quality` 1..100, 0 means 92; 4:2:0 chroma, optimised Huffman
  *  tables; an RGBA image loses its alpha channel, which JPEG cannot hold).
  *  The bytes go to a temporary file in the same folder which is fsync'ed

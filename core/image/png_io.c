@@ -223,6 +223,9 @@ static int png_encode_run(png_ctx *c, const aigtatt_image *img, FILE *fp)
         return c->status ? c->status : AIGTATT_ERR;
 
     png_init_io(c->png, fp);
+    /* what the reader accepts is written too (libpng's default write
+     * limit is 1,000,000 per side) */
+    png_set_user_limits(c->png, PNG_UINT_31_MAX, PNG_UINT_31_MAX);
     /* Fixed settings so the same pixels always give the same bytes; no
      * tIME or text chunks are written (libpng adds none by itself). Level 3
      * rather than zlib's 6: on noisy photo-like 1024x1024 images it saves

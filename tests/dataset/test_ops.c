@@ -377,6 +377,14 @@ Test(ops, occlusion_covers_about_the_sampled_area)
         changed += memcmp(in->data + 3 * i, out->data + 3 * i, 3) != 0;
     /* 10% of the area, less what falls off the edge, less a colour close to the fill. */
     cr_assert(changed > 0 && changed <= 1300, "%d pixels changed", changed);
+    /* the fill colour is recorded, so the variation can be explained and
+     * made again: the occluder's centre pixel has it */
+    const char *rgb = json_string_value(json_object_get(j, "colour_1"));
+    unsigned r = 0, g = 0, b = 0;
+    cr_assert(rgb && sscanf(rgb, "#%2x%2x%2x", &r, &g, &b) == 3, "no colour_1 in the params");
+    int cx = (int)json_number_value(json_object_get(j, "cx_1")), cy = (int)json_number_value(json_object_get(j, "cy_1"));
+    const uint8_t *c = px(out, cx < 100 ? cx : 99, cy < 100 ? cy : 99);
+    cr_expect(c[0] == r && c[1] == g && c[2] == b, "centre %d,%d,%d, recorded %s", c[0], c[1], c[2], rgb);
     json_decref(j);
     aigtatt_image_free(out);
     aigtatt_image_free(in);

@@ -2,6 +2,7 @@
  * file + rename), and nothing left behind by a failure. */
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include "image_fixtures.h"
 
@@ -155,4 +156,30 @@ Test(image_save, stride_padding_is_not_written)
     aigtatt_image_free(got);
     aigtatt_image_free(padded);
     aigtatt_image_free(img);
+}
+
+/* A PNG over libpng's default write limit of 1,000,000 pixels per side
+ * saves (the loader accepts such files) and reads back. */
+Test(image_save, png_wider_than_a_million_pixels)
+{
+    aigtatt_image *img = fx_pattern(1000001, 1, 1);
+    const char *p = fx_path("wide.png");
+    cr_assert_eq(aigtatt_image_save(img, p, 0), AIGTATT_OK, "%s", aigtatt_last_error());
+    aigtatt_image *back = NULL;
+    cr_assert_eq(aigtatt_image_load(p, NULL, &back), AIGTATT_OK, "%s", aigtatt_last_error());
+    cr_expect_eq(back->width, 1000001);
+    cr_expect_eq(memcmp(back->data, img->data, 1000001), 0);
+    aigtatt_image_free(back);
+    aigtatt_image_free(img);
+}
+
+/* A named pipe is refused at once, not waited on for a writer. */
+Test(image_save, a_fifo_is_refused_not_waited_on, .timeout = 10)
+{
+    const char *p = fx_path("pipe.png");
+    cr_assert_eq(mkfifo(p, 0600), 0);
+    aigtatt_image *img = NULL;
+    cr_expect_eq(aigtatt_image_load(p, NULL, &img), AIGTATT_ERR_IO);
+    cr_expect(strstr(aigtatt_last_error(), "not a regular file"), "%s", aigtatt_last_error());
+    cr_expect_null(img);
 }

@@ -14,7 +14,7 @@
 
 /* Bump when any op's output for the same seed changes: it is part of the
  * pipeline's cache key (op versions are not, see ao_pipeline.c). */
-#define AO_VERSION "1.3.0"
+#define AO_VERSION "1.3.1"
 
 extern const aigtatt_host *ao_host;
 

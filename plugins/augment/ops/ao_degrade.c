@@ -409,6 +409,11 @@ static int occlusion_apply(const aigtatt_params *p, aigtatt_rng *rng, const aigt
         ao_json_num(&j, KEY("h"), rh);
         ao_json_str(&j, KEY("shape"), ellipse ? "ellipse" : "rect");
         ao_json_str(&j, KEY("fill"), noise ? "noise" : "colour");
+        if (!noise) {
+            char rgb[8];
+            snprintf(rgb, sizeof rgb, "#%02x%02x%02x", colour[0], colour[1], colour[2]);
+            ao_json_str(&j, KEY("colour"), rgb);
+        }
 #undef KEY
         int x0 = (int)fmax(0, floor(cx - rw / 2)), x1 = (int)fmin(W, ceil(cx + rw / 2));
         int y0 = (int)fmax(0, floor(cy - rh / 2)), y1 = (int)fmin(H, ceil(cy + rh / 2));

@@ -54,7 +54,7 @@ static const aigtatt_param_desc rotate_params[] = {
     AO_BORDER_PARAMS, AO_END};
 
 AO_DEFINE_OP(rotate, "Rotates about the centre by a uniform angle",
-             "An in-plane camera roll. Samples `deg`.", rotate_params, NULL, rotate_apply);
+             "An in-plane camera roll. Samples `deg`. The image keeps its size: what moves out of frame is cut and the border is filled, so keep crops' margin above the largest shift.", rotate_params, NULL, rotate_apply);
 
 /* ---- scale ------------------------------------------------------------------ */
 
@@ -80,7 +80,7 @@ static const aigtatt_param_desc scale_params[] = {
     AO_BORDER_PARAMS, AO_END};
 
 AO_DEFINE_OP(scale, "Zooms in or out about the centre",
-             "The camera's distance changes; the image keeps its size. Samples `factor`.", scale_params,
+             "The camera's distance changes. Samples `factor`. The image keeps its size: what moves out of frame is cut and the border is filled, so keep crops' margin above the largest shift.", scale_params,
              scale_check, scale_apply);
 
 /* ---- translate ------------------------------------------------------------- */
@@ -106,7 +106,7 @@ static const aigtatt_param_desc translate_params[] = {
     AO_BORDER_PARAMS, AO_END};
 
 AO_DEFINE_OP(translate, "Shifts the image",
-             "An off-centre framing. Samples `dx` and `dy` in pixels (positive: right, down).", translate_params,
+             "An off-centre framing. Samples `dx` and `dy` in pixels (positive: right, down). The image keeps its size: what moves out of frame is cut and the border is filled, so keep crops' margin above the largest shift.", translate_params,
              NULL, translate_apply);
 
 /* ---- shear ------------------------------------------------------------------ */
@@ -132,7 +132,7 @@ static const aigtatt_param_desc shear_params[] = {
                                      "[-max_deg, max_deg]."),
     AO_BORDER_PARAMS, AO_END};
 
-AO_DEFINE_OP(shear, "Shears along x and y", "A skewed view. Samples `x_deg` and `y_deg`.", shear_params, NULL,
+AO_DEFINE_OP(shear, "Shears along x and y", "A skewed view. Samples `x_deg` and `y_deg`. The image keeps its size: what moves out of frame is cut and the border is filled, so keep crops' margin above the largest shift.", shear_params, NULL,
              shear_apply);
 
 /* ---- perspective ----------------------------------------------------------- */
@@ -208,7 +208,7 @@ static const aigtatt_param_desc perspective_params[] = {
 
 AO_DEFINE_OP(perspective, "Tilts the view with a random homography",
              "Each corner moves independently, as when the camera is not square to the skin. Samples the "
-             "corner offsets in pixels (tl_x, tl_y, tr_x, ...).",
+             "corner offsets in pixels (tl_x, tl_y, tr_x, ...). The image keeps its size: what moves out of frame is cut and the border is filled, so keep crops' margin above the largest shift.",
              perspective_params, NULL, perspective_apply);
 
 /* ---- aspect ---------------------------------------------------------------- */
@@ -237,7 +237,7 @@ static const aigtatt_param_desc aspect_params[] = {
 
 AO_DEFINE_OP(aspect, "Stretches one axis and squeezes the other",
              "Changes the aspect ratio at constant area, as a foreshortened or stretched limb does. Samples "
-             "`ratio` (x stretch over y stretch).",
+             "`ratio` (x stretch over y stretch). The image keeps its size: what moves out of frame is cut and the border is filled, so keep crops' margin above the largest shift.",
              aspect_params, aspect_check, aspect_apply);
 
 /* ---- flip ------------------------------------------------------------------- */

@@ -1,7 +1,8 @@
 /* augment.pipeline: N photo-like variations of every tattoo.
  *
- * For each source image (the cropped tattoo when there is one) variation k
- * is made from its own seed, seed_derive(node seed, source id, k), so a
+ * For each source image (the cropped tattoo when there is one) its v-th
+ * variation (v = 0, 1, ...; the record's meta keeps the seed) is made from
+ * its own seed, seed_derive(node seed, source id, v), so a
  * variation never depends on how many came before it, on the thread that
  * made it, or on other identities: the same config and seed give the same
  * bytes. The sampled value of every op is kept in the record's meta.
@@ -315,8 +316,8 @@ const aigtatt_component_desc ao_pipeline_desc = {
     .version = AO_VERSION,
     .summary = "Photo-like variations of every tattoo through a list of random ops",
     .doc = "Applies `ops` to each source image `variations` times. Each op runs with probability p and samples "
-           "its values from its declared ranges; variation k of a source is seeded by (node seed, source id, "
-           "k), so results are byte-identical for the same seed whatever the thread count. Entries of `ops` "
+           "its values from its declared ranges; the v-th variation of a source (v from 0; its seed is in the "
+           "record's meta) is seeded by (node seed, source id, v), so results are byte-identical for the same seed whatever the thread count. Entries of `ops` "
            "are checked against each op's declared parameters, with errors at file:line:col.",
     AIGTATT_PARAMS(pipeline_params),
     AIGTATT_PORTS(pipeline_in, pipeline_out),

@@ -65,8 +65,15 @@ void ao_json_begin(ao_json *j, char *buf, size_t size)
 
 void ao_json_num(ao_json *j, const char *key, double v)
 {
-    /* Rounded so the manifest stays readable; the image used the exact value. */
-    jput(j, "%s\"%s\":%.6g", j->n++ ? "," : "", key, isfinite(v) ? v : 0.0);
+    /* The shortest text that reads back as the exact value the image used
+     * (15 digits where that suffices, so 10.83 stays 10.83), so a
+     * variation can be made again from its manifest bit for bit. */
+    v = isfinite(v) ? v : 0.0;
+    char t[32];
+    snprintf(t, sizeof t, "%.15g", v);
+    if (strtod(t, NULL) != v)
+        snprintf(t, sizeof t, "%.17g", v);
+    jput(j, "%s\"%s\":%s", j->n++ ? "," : "", key, t);
 }
 
 void ao_json_int(ao_json *j, const char *key, int64_t v)
