@@ -242,6 +242,14 @@ int cmd_run(int argc, char **argv)
         free_opts(&o);
         return rc;
     }
+    /* a --force naming no node is a command-line mistake (exit 2) */
+    for (size_t i = 0; i < o.n_force; i++)
+        if (aigtatt_experiment_find(e, o.force[i]) < 0) {
+            fprintf(stderr, "aigtatt: error: --force %s: no such node in %s\n", o.force[i], e->path);
+            aigtatt_experiment_free(e);
+            free_opts(&o);
+            return EXIT_USAGE;
+        }
     /* A .env beside the experiment file is the second place keys are
      * looked for (after ./.env). */
     aigtatt_secret_set_env_dir(e->base_dir);

@@ -397,6 +397,14 @@ static int load_default(const char *comp, struct param *p, const char *base_dir)
 static int set_value(const char *comp, struct param *p, const aigtatt_cfg *v, const char *base_dir)
 {
     char where[512];
+    /* ~ / null for an optional parameter (one whose default is null) is
+     * "no value", as if it were left out, not the text "~" */
+    const char *dv = p->d.default_value;
+    if (is_null_default(v) && dv &&
+        (!strcmp(dv, "~") || !strcmp(dv, "null") || !strcmp(dv, "Null") || !strcmp(dv, "NULL"))) {
+        p->tree = NULL;
+        return AIGTATT_OK;
+    }
     if (!(p->tree = aigtatt_cfg_clone(v)))
         return AIGTATT_ERR_NOMEM;
     p->is_set = 1;

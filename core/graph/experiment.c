@@ -428,9 +428,13 @@ static int load_nodes(aigtatt_experiment *e)
             aigtatt_set_error("%s: 'params' of node '%s' must be a mapping", where(params), id);
             return AIGTATT_ERR_INVALID;
         }
-        /* The message already starts with file:line:col of the value. */
-        if (aigtatt_params_parse(params, &n->comp->desc, e->base_dir, &n->params) != AIGTATT_OK)
+        /* The message starts with file:line:col of the value, or, for a
+         * node without `params:` missing a required one, gets the node's. */
+        if (aigtatt_params_parse(params, &n->comp->desc, e->base_dir, &n->params) != AIGTATT_OK) {
+            if (!params)
+                aigtatt_error_prefix("%s: node '%s'", where(n->cfg), id);
             return AIGTATT_ERR_INVALID;
+        }
         /* Declared parameters are checked; now the component's own rules. */
         if (n->comp->node.check) {
             aigtatt_clear_error();

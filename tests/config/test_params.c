@@ -514,6 +514,16 @@ Test(params, null_and_empty_defaults)
     cr_assert_str_eq(aigtatt_params_string(p, "opt"), "given");
     aigtatt_params_free(p);
     aigtatt_cfg_free(m);
+
+    /* the user's own ~ or null for an optional one is no value, not the
+     * text "~" (a path would become <dir>/~); a quoted '~' stays text */
+    m = yaml("opt: ~\noptn: null\nqtilde: '~'\n");
+    cr_assert_eq(aigtatt_params_parse(m, &c, NULL, &p), AIGTATT_OK, "%s", aigtatt_last_error());
+    cr_expect_null(aigtatt_params_string(p, "opt"));
+    cr_expect_eq(aigtatt_params_int(p, "optn"), 0);
+    cr_expect_str_eq(aigtatt_params_string(p, "qtilde"), "~");
+    aigtatt_params_free(p);
+    aigtatt_cfg_free(m);
 }
 
 /* ---- getter misuse ------------------------------------------------------ */

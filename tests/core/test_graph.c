@@ -87,6 +87,14 @@ Test(graph, enum_lists_choices)
     expect_invalid("nodes:\n  a:\n    use: test.emit\n    params: {mode: quick}\n", "4:20", "expected one of 'fast', 'slow', 'exact'");
 }
 
+/* A node without `params:` that misses a required one: the message names
+ * the node and where it is, not only the component. */
+Test(graph, missing_required_parameter_names_the_node)
+{
+    expect_invalid("nodes:\n  imgs: {use: image.folder}\n", "2:", "node 'imgs': image.folder: missing required "
+                   "parameter 'path'");
+}
+
 Test(graph, unknown_component_suggests)
 {
     expect_invalid("nodes:\n  a:\n    use: test.emti\n", "3:10", "did you mean 'test.emit'");
@@ -152,6 +160,12 @@ Test(graph, usage_errors_exit_2)
     free(out);
     cr_assert_eq(th_sh(&out, "%s run x.yaml --bogus", th_cli()), 2, "%s", out);
     free(out);
+    /* a --force naming no node is a bad command line too */
+    char *f = th_write(dir, "ok.yaml", chain);
+    cr_assert_eq(th_sh(&out, "%s run %s --force nosuch --workdir %s/wf", th_cli(), f, dir), 2, "%s", out);
+    cr_assert(strstr(out, "--force nosuch: no such node"), "%s", out);
+    free(out);
+    free(f);
     cr_assert_eq(th_sh(&out, "%s run --help", th_cli()), 0, "%s", out);
     cr_assert(strstr(out, "--force NODE"), "%s", out);
     free(out);
