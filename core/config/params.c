@@ -344,15 +344,18 @@ static int check_value(struct check *ck, aigtatt_cfg *v, const char *base_dir, s
 
 /* "~" or "null" as a default: optional, and no value unless the user
  * gives one (getters return NULL / 0). */
-static int is_null_default(const aigtatt_cfg *t)
+static int null_word(const char *s)
 {
     static const char *nulls[] = {"~", "null", "Null", "NULL"};
-    if (t->type != AIGTATT_CFG_SCALAR || t->quoted)
-        return 0;
-    for (size_t k = 0; k < sizeof nulls / sizeof nulls[0]; k++)
-        if (strcmp(t->scalar, nulls[k]) == 0)
+    for (size_t k = 0; s && k < sizeof nulls / sizeof nulls[0]; k++)
+        if (strcmp(s, nulls[k]) == 0)
             return 1;
     return 0;
+}
+
+static int is_null_default(const aigtatt_cfg *t)
+{
+    return t->type == AIGTATT_CFG_SCALAR && !t->quoted && null_word(t->scalar);
 }
 
 static int load_default(const char *comp, struct param *p, const char *base_dir)
@@ -399,9 +402,7 @@ static int set_value(const char *comp, struct param *p, const aigtatt_cfg *v, co
     char where[512];
     /* ~ / null for an optional parameter (one whose default is null) is
      * "no value", as if it were left out, not the text "~" */
-    const char *dv = p->d.default_value;
-    if (is_null_default(v) && dv &&
-        (!strcmp(dv, "~") || !strcmp(dv, "null") || !strcmp(dv, "Null") || !strcmp(dv, "NULL"))) {
+    if (is_null_default(v) && null_word(p->d.default_value)) {
         p->tree = NULL;
         return AIGTATT_OK;
     }

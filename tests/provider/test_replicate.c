@@ -415,17 +415,23 @@ static int wait_bg(pid_t pid)
     return -1;
 }
 
-Test(replicate, ctrl_c_resumes_the_running_prediction)
+/* Three prompts, the second prediction held running; Ctrl-C once it is
+ * being polled. Returns the interrupted run's exit status. */
+static int interrupt_during_the_second_prediction(void)
 {
     experiment(3, "concurrency: 1, wait_s: 0");
     fa_rule(ph_fa, "create", FA_HOLD, 2, 2);
     pid_t pid = start_bg("run x.yaml --plain --workdir w");
-    /* wait until the second prediction is being polled */
     for (int i = 0; i < 1000 && !(fa_count(ph_fa, "create") == 2 && fa_count(ph_fa, "poll") >= 4); i++)
         usleep(10000);
     cr_assert_eq(fa_count(ph_fa, "create"), 2);
     kill(pid, SIGINT);
-    int rc = wait_bg(pid);
+    return wait_bg(pid);
+}
+
+Test(replicate, ctrl_c_resumes_the_running_prediction)
+{
+    int rc = interrupt_during_the_second_prediction();
     char *log = ph_read("bg.log", NULL);
     cr_assert_eq(rc, 130, "%s", log);
     cr_assert(strstr(log, "picks it up"), "%s", log);
@@ -446,14 +452,7 @@ Test(replicate, ctrl_c_resumes_the_running_prediction)
  * terminal status) is started again, not "resumed" into a failure. */
 Test(replicate, an_aborted_leftover_prediction_is_started_again)
 {
-    experiment(3, "concurrency: 1, wait_s: 0");
-    fa_rule(ph_fa, "create", FA_HOLD, 2, 2);
-    pid_t pid = start_bg("run x.yaml --plain --workdir w");
-    for (int i = 0; i < 1000 && !(fa_count(ph_fa, "create") == 2 && fa_count(ph_fa, "poll") >= 4); i++)
-        usleep(10000);
-    cr_assert_eq(fa_count(ph_fa, "create"), 2);
-    kill(pid, SIGINT);
-    int rc = wait_bg(pid);
+    int rc = interrupt_during_the_second_prediction();
     cr_assert_eq(rc, 130);
     fa_abort_held(ph_fa);
     char *out;

@@ -40,6 +40,8 @@ typedef struct tr_items {
  * or "all") and whose role is in `roles` (a '|'-list, or "all"). */
 int tr_items_collect(const aigtatt_set *set, const char *splits, const char *roles, tr_items *out);
 void tr_items_free(tr_items *it);
+/* Identities of b that a holds too (ids are sorted). */
+size_t tr_items_shared_ids(const tr_items *a, const tr_items *b);
 /* AIGTATT_OK when `list` (parameter `param`) is "all" or a '|'-list of the
  * known roles; else an error naming the unknown word. */
 int tr_roles_check(const char *param, const char *list);

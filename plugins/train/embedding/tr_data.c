@@ -47,6 +47,14 @@ int tr_roles_check(const char *param, const char *list)
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
+size_t tr_items_shared_ids(const tr_items *a, const tr_items *b)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < b->n_ids; i++)
+        n += a->n_ids && bsearch(&b->ids[i], a->ids, a->n_ids, sizeof *a->ids, cmp_str) != NULL;
+    return n;
+}
+
 void tr_items_free(tr_items *it)
 {
     for (size_t i = 0; i < it->n; i++)

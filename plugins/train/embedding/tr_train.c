@@ -127,17 +127,6 @@ static void diverged(const char *where, double lr, const char *what, int64_t goo
                      where, lr, what);
 }
 
-static int cmp_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-/* Identities in both sets (their ids are sorted). */
-static size_t shared_ids(const tr_items *a, const tr_items *b)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < b->n_ids; i++)
-        n += a->n_ids && bsearch(&b->ids[i], a->ids, a->n_ids, sizeof *a->ids, cmp_name) != NULL;
-    return n;
-}
-
 static int all_finite(const float *v, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -183,7 +172,7 @@ int tr_train_run(aigtatt_run *run)
         goto done;
     }
     int validate = val.n_ids >= 2 && val.n >= 3;
-    size_t shared = shared_ids(&train, &val);
+    size_t shared = tr_items_shared_ids(&train, &val);
     if (shared)
         H->log(AIGTATT_LOG_WARN, "%zu of the %zu validation identities are also trained on (train_splits '%s', "
                                  "val_splits '%s'): the validation EER then rewards memorising them and picks the "
