@@ -81,6 +81,10 @@ static int list(void)
     return EXIT_OK;
 }
 
+/* Appended to the doc of a parameter declared no_key, so users know that
+ * changing it does not rerun the node. */
+#define NO_KEY_NOTE " (Not in the cache key: changing it reuses cached results.)"
+
 static void ports(const char *title, const aigtatt_port_desc *p, size_t n, int inputs)
 {
     printf("%s:\n", title);
@@ -124,7 +128,7 @@ static int info(const char *name)
             printf(", required");
         if (range[0])
             printf("  [%s]", range);
-        printf("\n      %s\n", p->doc);
+        printf("\n      %s%s\n", p->doc, p->no_key ? NO_KEY_NOTE : "");
     }
     return EXIT_OK;
 }
@@ -156,8 +160,9 @@ static int reference(void)
             const aigtatt_param_desc *p = &c->params[k];
             char range[256];
             range_text(p, range, sizeof range);
-            printf("| `%s` | %s | %s | %s | %s |\n", p->name, type_name(p->type),
-                   p->default_value ? p->default_value : "*required*", range, p->doc);
+            printf("| `%s` | %s | %s | %s | %s%s |\n", p->name, type_name(p->type),
+                   p->default_value ? p->default_value : "*required*", range, p->doc,
+                   p->no_key ? NO_KEY_NOTE : "");
         }
         printf("\n");
     }

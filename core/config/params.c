@@ -795,7 +795,7 @@ static json_t *value_json(const struct param *v)
     return NULL;
 }
 
-char *aigtatt_params_canonical_json(const aigtatt_params *p)
+static char *params_json(const aigtatt_params *p, int for_key)
 {
     if (!p) {
         aigtatt_set_error("aigtatt_params_canonical_json: NULL params");
@@ -805,6 +805,8 @@ char *aigtatt_params_canonical_json(const aigtatt_params *p)
     if (!obj)
         goto nomem;
     for (size_t k = 0; k < p->n; k++) {
+        if (for_key && p->v[k].d.no_key)
+            continue;
         json_t *e = value_json(&p->v[k]);
         if (!e) {
             /* json_string() refuses text that is not UTF-8 (a path from
@@ -828,4 +830,14 @@ nomem:
     json_decref(obj);
     aigtatt_set_error("out of memory writing JSON");
     return NULL;
+}
+
+char *aigtatt_params_canonical_json(const aigtatt_params *p)
+{
+    return params_json(p, 0);
+}
+
+char *aigtatt_params_key_json(const aigtatt_params *p)
+{
+    return params_json(p, 1);
 }

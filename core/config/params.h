@@ -35,8 +35,12 @@ int aigtatt_params_is_set(const aigtatt_params *p, const char *name);
 
 /** Canonical JSON of the resolved values (object with keys sorted, numbers
  *  in a fixed format, lists and maps in full, PATHs as given resolved) —
- *  the part of a cache key that stands for the parameters, and what the
- *  lock file records. malloc'ed. */
+ *  what the lock file and node.json record. malloc'ed. */
 char *aigtatt_params_canonical_json(const aigtatt_params *p);
+
+/** The same without the parameters declared `no_key` (thread counts,
+ *  timeouts): the part of a node's cache key that stands for its
+ *  parameters. malloc'ed. */
+char *aigtatt_params_key_json(const aigtatt_params *p);
 
 #endif

@@ -657,7 +657,7 @@ int aigtatt_experiment_keys(aigtatt_experiment *e)
     for (size_t k = 0; k < e->n_nodes; k++) {
         aigtatt_node *n = &e->nodes[e->order[k]];
         aigtatt_sha256 *h = aigtatt_sha256_new();
-        char *json = aigtatt_params_canonical_json(n->params);
+        char *json = aigtatt_params_key_json(n->params);
         if (!h || !json) {
             free(json);
             if (h) {

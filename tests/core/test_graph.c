@@ -216,6 +216,43 @@ Test(graph, latest_under_a_runs_folder)
     free(f);
 }
 
+/* A parameter declared no_key (a thread count) is left out of the cache
+ * key, so changing it reuses the cached node. Any other parameter reruns
+ * the node. */
+Test(graph, no_key_parameter_keeps_the_cache)
+{
+    char *f = th_write(dir, "chain.yaml", chain);
+    char wd[4200];
+    snprintf(wd, sizeof wd, "%s/work", dir);
+    char *out;
+    int rc = th_sh(&out, "%s run %s --workdir %s --plain", th_cli(), f, wd);
+    cr_assert_eq(rc, 0, "%s", out);
+    free(out);
+    expect_status(wd, "emit", "ran");
+    rc = th_sh(&out, "%s run %s --workdir %s --plain --set emit.threads=7", th_cli(), f, wd);
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert(strstr(out, "0 nodes ran, 3 from cache"), "%s", out);
+    free(out);
+    expect_status(wd, "emit", "cached");
+    /* resolved.yaml says what this run asked for; the cached node's
+     * node.json says what produced its outputs */
+    char *meta = NULL;
+    th_sh(&meta, "cat %s/latest/resolved.yaml", wd);
+    cr_assert(meta && strstr(meta, "threads: 7"), "resolved.yaml lacks threads: 7: %s", meta);
+    free(meta);
+    th_sh(&meta, "cat %s/latest/nodes/emit/node.json", wd);
+    cr_assert(meta && strstr(meta, "\"threads\": 1"), "node.json lacks the producing run's threads: %s", meta);
+    free(meta);
+    rc = th_sh(&out, "%s run %s --workdir %s --plain --set emit.ratio=0.25", th_cli(), f, wd);
+    cr_assert_eq(rc, 0, "%s", out);
+    free(out);
+    expect_status(wd, "emit", "ran");
+    rc = th_sh(&out, "%s plugins info test.emit", th_cli());
+    cr_assert(strstr(out, "Not in the cache key"), "%s", out);
+    free(out);
+    free(f);
+}
+
 Test(graph, cache_skips_unchanged_and_reruns_downstream)
 {
     char *f = th_write(dir, "chain.yaml", chain);

@@ -396,10 +396,10 @@ static const aigtatt_param_desc rp_image_params[] = {
      .doc = "Further model inputs passed as they are (e.g. {output_format: png}); they override the fields "
             "above, and null removes a field."},
     {.name = "wait_s", .type = AIGTATT_PARAM_INT, .default_value = "60", .has_min = 1, .min = 0, .has_max = 1,
-     .max = 60, .doc = "Prefer: wait=N: the server holds the create call up to N s for a quick answer; 0 polls "
+     .max = 60, .no_key = 1, .doc = "Prefer: wait=N: the server holds the create call up to N s for a quick answer; 0 polls "
                        "from the start."},
     {.name = "poll_interval_s", .type = AIGTATT_PARAM_FLOAT, .default_value = "2", .has_min = 1, .min = 0.01,
-     .has_max = 1, .max = 600, .doc = "Seconds between status checks of a running prediction."},
+     .has_max = 1, .max = 600, .no_key = 1, .doc = "Seconds between status checks of a running prediction."},
     {.name = "prediction_timeout_s", .type = AIGTATT_PARAM_FLOAT, .default_value = "900", .has_min = 1,
      .min = 1, .has_max = 1, .max = 86400,
      .doc = "A prediction still running after this long is canceled (so it costs no more) and counts as "

@@ -33,7 +33,7 @@ static const aigtatt_param_desc train_params[] = {
     {.name = "augment_shuffle", .type = AIGTATT_PARAM_BOOL, .default_value = "false",
      .doc = "Apply the `augment` ops in a random order per image instead of the listed order."},
     {.name = "loader_threads", .type = AIGTATT_PARAM_INT, .default_value = "1", .has_min = 1, .min = 1, .has_max = 1,
-     .max = 64, .doc = "Threads that decode, augment, resize and normalise the images of a batch while the network computes "
+     .max = 64, .no_key = 1, .doc = "Threads that decode, augment, resize and normalise the images of a batch while the network computes "
                        "the previous one (PyTorch's num_workers). More help with large images or online augmentation on machines with spare "
                        "cores; results do not depend on it."},
     {.name = "train_splits", .type = AIGTATT_PARAM_STRING, .default_value = "train",
@@ -104,7 +104,7 @@ static const aigtatt_param_desc embed_params[] = {
     {.name = "batch", .type = AIGTATT_PARAM_INT, .default_value = "32", .has_min = 1, .min = 1, .has_max = 1,
      .max = 65536, .doc = "Images per forward pass."},
     {.name = "loader_threads", .type = AIGTATT_PARAM_INT, .default_value = "1", .has_min = 1, .min = 1, .has_max = 1,
-     .max = 64, .doc = "Threads that decode, resize and normalise the images of a batch while the network computes "
+     .max = 64, .no_key = 1, .doc = "Threads that decode, resize and normalise the images of a batch while the network computes "
                        "the previous one (PyTorch's num_workers). More help with large images on machines with spare "
                        "cores; results do not depend on it."},
     {.name = "backend", .type = AIGTATT_PARAM_MAP, .default_value = "{}",

@@ -40,6 +40,12 @@ typedef struct aigtatt_param_desc {
     const char *choices;       /**< ENUM: allowed values separated by '|' */
     aigtatt_param_type item_type; /**< LIST: type of every item, or 0 for any */
     const char *doc;           /**< one or two sentences for users; required */
+    /** Non-zero: the value cannot change what the component produces (a
+     *  thread count, a timeout, a retry policy), so it is left out of the
+     *  node's cache key and changing it reuses cached results. The run's
+     *  resolved.yaml still records it. Set it only where the outputs are
+     *  the same bit for bit whatever the value. Added in ABI minor 1. */
+    int no_key;
 } aigtatt_param_desc;
 
 /** A typed port of a graph node. Port types are plain words ("prompts",
