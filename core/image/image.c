@@ -145,10 +145,47 @@ aigtatt_image *aigtatt_image_convert(const aigtatt_image *img, int channels)
     return out;
 }
 
+aigtatt_image *aigtatt_image_flatten(const aigtatt_image *img, int channels)
+{
+    if (!aigtatt_image_check(img, "image flatten"))
+        return NULL;
+    if (img->channels != 4 || (channels != 1 && channels != 3)) {
+        aigtatt_set_error("image flatten: %d channels to %d (want RGBA to 1 or 3)", (int)img->channels,
+                          channels);
+        return NULL;
+    }
+    aigtatt_image *out = aigtatt_image_new_uninit(img->width, img->height, channels);
+    if (!out)
+        return NULL;
+    for (int32_t y = 0; y < img->height; y++) {
+        const uint8_t *s = img->data + (size_t)y * img->stride;
+        uint8_t *d = out->data + (size_t)y * out->stride;
+        for (int32_t x = 0; x < img->width; x++, s += 4, d += channels) {
+            unsigned a = s[3], c[3];
+            for (int k = 0; k < 3; k++)
+                c[k] = (s[k] * a + 255u * (255u - a) + 127u) / 255u;
+            if (channels == 1) {
+                d[0] = luma(c[0], c[1], c[2]);
+            } else {
+                d[0] = (uint8_t)c[0];
+                d[1] = (uint8_t)c[1];
+                d[2] = (uint8_t)c[2];
+            }
+        }
+    }
+    return out;
+}
+
 /* ---- loading --------------------------------------------------------- */
 
+/* What the caller wants of the decoded pixels. */
+typedef struct want {
+    int channels;   /* 0: as stored */
+    int over_white; /* RGBA to fewer channels: composite, not drop */
+} want;
+
 static int resolve_opts(const aigtatt_image_load_opts *opts, const char *name,
-                        aigtatt_image_limits *lim, int *channels)
+                        aigtatt_image_limits *lim, want *w)
 {
     aigtatt_image_load_opts o;
     memset(&o, 0, sizeof o);
@@ -177,7 +214,8 @@ static int resolve_opts(const aigtatt_image_load_opts *opts, const char *name,
     lim->max_scans = o.max_scans ? o.max_scans : AIGTATT_IMAGE_DEFAULT_MAX_SCANS;
     lim->min_width = o.min_width;
     lim->min_height = o.min_height;
-    *channels = o.channels;
+    w->channels = o.channels;
+    w->over_white = o.over_white != 0;
     return AIGTATT_OK;
 }
 
@@ -206,7 +244,7 @@ static const char *sniff_other(const uint8_t *p, size_t n)
 }
 
 static int decode_any(const uint8_t *data, size_t size, const char *name,
-                      const aigtatt_image_limits *lim, int channels, aigtatt_image **out)
+                      const aigtatt_image_limits *lim, want w, aigtatt_image **out)
 {
     static const uint8_t png_magic[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
     aigtatt_image *img = NULL;
@@ -230,8 +268,10 @@ static int decode_any(const uint8_t *data, size_t size, const char *name,
     }
     if (st != AIGTATT_OK)
         return st;
-    if (channels != 0 && channels != img->channels) {
-        aigtatt_image *conv = aigtatt_image_convert(img, channels);
+    if (w.channels != 0 && w.channels != img->channels) {
+        aigtatt_image *conv = w.over_white && img->channels == 4 && w.channels < 4
+                                  ? aigtatt_image_flatten(img, w.channels)
+                                  : aigtatt_image_convert(img, w.channels);
         aigtatt_image_free(img);
         if (!conv) {
             aigtatt_error_prefix("%s", name);
@@ -268,15 +308,15 @@ int aigtatt_image_load_memory(const void *data, size_t size, const char *name,
         return AIGTATT_ERR_INVALID;
     }
     aigtatt_image_limits lim;
-    int channels;
-    int st = resolve_opts(opts, name, &lim, &channels);
+    want w;
+    int st = resolve_opts(opts, name, &lim, &w);
     if (st != AIGTATT_OK)
         return st;
     if (size > file_cap(lim.max_pixels)) {
         aigtatt_set_error("%s: %zu bytes, too large for the pixel limit", name, size);
         return AIGTATT_ERR_LIMIT;
     }
-    return decode_any(data, size, name, &lim, channels, out);
+    return decode_any(data, size, name, &lim, w, out);
 }
 
 static int read_file(const char *path, size_t cap, uint8_t **out, size_t *out_size)
@@ -377,8 +417,8 @@ int aigtatt_image_load(const char *path, const aigtatt_image_load_opts *opts,
         return AIGTATT_ERR_INVALID;
     }
     aigtatt_image_limits lim;
-    int channels;
-    int st = resolve_opts(opts, path, &lim, &channels);
+    want w;
+    int st = resolve_opts(opts, path, &lim, &w);
     if (st != AIGTATT_OK)
         return st;
     uint8_t *data = NULL;
@@ -386,7 +426,7 @@ int aigtatt_image_load(const char *path, const aigtatt_image_load_opts *opts,
     st = read_file(path, file_cap(lim.max_pixels), &data, &size);
     if (st != AIGTATT_OK)
         return st;
-    st = decode_any(data, size, path, &lim, channels, out);
+    st = decode_any(data, size, path, &lim, w, out);
     free(data);
     return st;
 }

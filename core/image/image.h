@@ -90,6 +90,14 @@ uint64_t aigtatt_image_default_max_pixels(void);
  *  no memory. */
 aigtatt_image *aigtatt_image_convert(const aigtatt_image *img, int channels);
 
+/** A new RGB (channels 3) or grey (channels 1) image of RGBA `img`
+ *  composited over white: c' = (c a + 255 (255 - a) + 127) / 255, so a
+ *  transparent pixel is white paper whatever colour it stores (then luma
+ *  for grey). How crop, augment and the trainer read a design with a
+ *  transparent background. NULL (error set) unless `img` is RGBA, or on no
+ *  memory. */
+aigtatt_image *aigtatt_image_flatten(const aigtatt_image *img, int channels);
+
 /** A new image of w x h: separable triangle (bilinear) filter whose support
  *  grows with the downscale factor, so shrinking averages every source
  *  pixel instead of skipping some (antialiasing). It follows PIL's

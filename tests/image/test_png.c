@@ -357,3 +357,50 @@ Test(image_png, pixel_budget_option_and_default)
     aigtatt_image_free(out);
     aigtatt_image_free(img);
 }
+
+/* over_white composites alpha over white, the way crop, augment and the
+ * trainer read designs; without it alpha is dropped (PIL's convert("RGB")).
+ * Pixels: transparent black, transparent red, half-transparent red, opaque
+ * blue. */
+Test(image_png, over_white_composites_transparency)
+{
+    aigtatt_image *img = aigtatt_image_new(4, 1, 4);
+    const uint8_t px[16] = {0, 0, 0, 0, 255, 0, 0, 0, 255, 0, 0, 128, 0, 0, 255, 255};
+    memcpy(img->data, px, sizeof px);
+    const char *path = fx_path("t.png");
+    cr_assert_eq(aigtatt_image_save(img, path, 0), AIGTATT_OK, "%s", aigtatt_last_error());
+    aigtatt_image_free(img);
+
+    aigtatt_image_load_opts o = {.struct_size = sizeof o, .channels = 3, .over_white = 1};
+    aigtatt_image *rgb = NULL;
+    cr_assert_eq(aigtatt_image_load(path, &o, &rgb), AIGTATT_OK, "%s", aigtatt_last_error());
+    cr_assert_eq(rgb->channels, 3);
+    /* (c a + 255 (255 - a) + 127) / 255: 0 and 255 at a = 128 give 127, 255 */
+    const uint8_t want[12] = {255, 255, 255, 255, 255, 255, 255, 127, 127, 0, 0, 255};
+    cr_assert_arr_eq(rgb->data, want, sizeof want, "composited: %u %u %u | %u %u %u | %u %u %u | %u %u %u",
+                     rgb->data[0], rgb->data[1], rgb->data[2], rgb->data[3], rgb->data[4], rgb->data[5],
+                     rgb->data[6], rgb->data[7], rgb->data[8], rgb->data[9], rgb->data[10], rgb->data[11]);
+    aigtatt_image_free(rgb);
+
+    o.channels = 1;
+    aigtatt_image *grey = NULL;
+    cr_assert_eq(aigtatt_image_load(path, &o, &grey), AIGTATT_OK, "%s", aigtatt_last_error());
+    cr_expect_eq(grey->data[0], 255, "transparent black as grey: %u", grey->data[0]);
+    cr_expect_eq(grey->data[3], 29, "opaque blue as grey: %u (PIL's luma 29)", grey->data[3]);
+    aigtatt_image_free(grey);
+
+    o.channels = 3;
+    o.over_white = 0;
+    cr_assert_eq(aigtatt_image_load(path, &o, &rgb), AIGTATT_OK, "%s", aigtatt_last_error());
+    const uint8_t dropped[12] = {0, 0, 0, 255, 0, 0, 255, 0, 0, 0, 0, 255};
+    cr_assert_arr_eq(rgb->data, dropped, sizeof dropped, "without over_white alpha is dropped");
+    aigtatt_image_free(rgb);
+
+    /* RGBA kept as RGBA whatever over_white says */
+    o.channels = 0;
+    o.over_white = 1;
+    cr_assert_eq(aigtatt_image_load(path, &o, &rgb), AIGTATT_OK, "%s", aigtatt_last_error());
+    cr_assert_eq(rgb->channels, 4);
+    cr_assert_arr_eq(rgb->data, px, sizeof px);
+    aigtatt_image_free(rgb);
+}

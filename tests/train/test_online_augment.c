@@ -465,3 +465,25 @@ Test(loader, stops_between_images_when_cancelled, .init = setup, .fini = teardow
     cr_expect_null(b, "a cancelled loader still delivered a batch");
     cr_expect_eq(rc, AIGTATT_ERR_CANCELLED, "rc %d (%s)", rc, tr_host->last_error());
 }
+
+/* A transparent background reads as white paper, as crop and augment read
+ * it, whatever colour the transparent pixels store (here black): every
+ * value is ImageNet-normalised white, not black. */
+Test(loader, transparent_background_is_white, .init = setup, .fini = teardown)
+{
+    static const float mean_[3] = {0.485f, 0.456f, 0.406f}, std_[3] = {0.229f, 0.224f, 0.225f};
+    aigtatt_image *img = tr_host->image_new(40, 30, 4); /* zeros: transparent black */
+    cr_assert_not_null(img);
+    char p[4200];
+    snprintf(p, sizeof p, "%s/transparent.png", dir);
+    cr_assert_eq(tr_host->image_save(img, p, 0), AIGTATT_OK, "%s", tr_host->last_error());
+    tr_host->image_free(img);
+    float got[3 * 30 * 40];
+    cr_assert_eq(tr_load_chw(p, 30, 40, 0, NULL, 0, got), AIGTATT_OK, "%s", tr_host->last_error());
+    for (int c = 0; c < 3; c++) {
+        float white = (1.0f - mean_[c]) / std_[c];
+        for (int i = 0; i < 30 * 40; i++)
+            cr_assert_float_eq(got[c * 30 * 40 + i], white, 1e-5, "channel %d value %d: %g, white is %g", c, i,
+                               (double)got[c * 30 * 40 + i], (double)white);
+    }
+}

@@ -78,34 +78,9 @@ cb_box cb_grow(cb_box b, double margin, int square, int w, int h)
 
 int cb_load_rgb(const char *path, aigtatt_image **out)
 {
-    aigtatt_image *img = NULL;
-    int rc = cb_host->image_load(path, NULL, &img);
-    if (rc)
-        return rc;
-    if (img->channels == 3) {
-        *out = img;
-        return AIGTATT_OK;
-    }
-    aigtatt_image *rgb = cb_host->image_new(img->width, img->height, 3);
-    if (!rgb) {
-        cb_host->image_free(img);
-        return AIGTATT_ERR_NOMEM;
-    }
-    for (int y = 0; y < img->height; y++)
-        for (int x = 0; x < img->width; x++) {
-            const uint8_t *s = cb_px(img, x, y);
-            uint8_t *d = cb_px(rgb, x, y);
-            for (int k = 0; k < 3; k++) {
-                unsigned v = img->channels == 1 ? s[0] : s[k];
-                /* Transparent means "no ink", which reads as white paper. */
-                if (img->channels == 4)
-                    v = (v * s[3] + 255u * (255u - s[3]) + 127u) / 255u;
-                d[k] = (uint8_t)v;
-            }
-        }
-    cb_host->image_free(img);
-    *out = rgb;
-    return AIGTATT_OK;
+    /* Transparent means "no ink", which reads as white paper. */
+    aigtatt_image_load_opts o = {.struct_size = sizeof o, .channels = 3, .over_white = 1};
+    return cb_host->image_load(path, &o, out);
 }
 
 static int mkdir_ok(const char *path)

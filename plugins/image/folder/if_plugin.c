@@ -160,7 +160,10 @@ static const aigtatt_param_desc if_params[] = {
             "systems), which is safe only if nobody edits the originals in place, since the cached copy is "
             "then the same file."},
     {.name = "max_pixels", .type = AIGTATT_PARAM_INT, .default_value = "0", .has_min = 1, .min = 0,
-     .doc = "Refuse images with more pixels than this; 0 uses the host's budget (64 megapixels)."},
+     .has_max = 1, .max = 64000000,
+     .doc = "Refuse images with more pixels than this; 0 uses the host's budget (64 megapixels). It can only "
+            "lower the budget: later nodes (crop, augment, train, embed) decode with the host's, so a larger "
+            "image admitted here would stop them."},
     {.name = "limit", .type = AIGTATT_PARAM_INT, .default_value = "0", .has_min = 1, .min = 0,
      .doc = "Use only the first N identities in name order; 0 uses all."},
     {.name = NULL}};

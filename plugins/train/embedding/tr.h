@@ -11,11 +11,12 @@
 #define TR_VERSION "1.0.0"
 /* train.embedding's own version (its cache key): 1.1 added `augment:` and
  * `augment_shuffle`; 1.2 decodes JPEGs at full size, loads only the
- * backbone from `weights:` and refuses diverged weights. */
-#define TR_TRAIN_VERSION "1.2.0"
+ * backbone from `weights:` and refuses diverged weights; 1.3 composites
+ * transparent images over white. */
+#define TR_TRAIN_VERSION "1.3.0"
 /* embed.images: 1.1.0 added loader_threads; 1.2.0 decodes JPEGs at full
- * size. */
-#define TR_EMBED_VERSION "1.2.0"
+ * size; 1.3.0 composites transparent images over white. */
+#define TR_EMBED_VERSION "1.3.0"
 
 extern const aigtatt_host *tr_host;
 #define H tr_host

@@ -191,8 +191,11 @@ int tr_load_chw(const char *path, int64_t h, int64_t w, int flip, const tr_augme
 {
     /* Decoded at full size, JPEGs too: a DCT-scaled decode is faster but
      * resamples differently from PIL/torchvision, whose preprocessing
-     * pretrained weights and the seed's results assume. */
-    aigtatt_image_load_opts o = {.struct_size = sizeof o, .channels = 3};
+     * pretrained weights and the seed's results assume. A transparent
+     * background is composited over white, as crop and augment read it
+     * (PIL's convert("RGB") would keep whatever colour it stores, often
+     * black), so a design looks the same at every stage. */
+    aigtatt_image_load_opts o = {.struct_size = sizeof o, .channels = 3, .over_white = 1};
     aigtatt_image *img = NULL;
     int rc = H->image_load(path, &o, &img);
     if (rc)

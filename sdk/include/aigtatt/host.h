@@ -65,6 +65,11 @@ typedef struct aigtatt_image_load_opts {
     int32_t min_height;   /**< see min_width */
     int max_scans;        /**< refuse progressive JPEGs with more scans;
                                0: the host's limit (100) */
+    int over_white;       /**< with channels 1 or 3: non-zero composites a
+                               transparent image over white (a design's
+                               transparent background reads as paper);
+                               0 drops alpha, like PIL's convert("RGB").
+                               Added in ABI minor 1. */
 } aigtatt_image_load_opts;
 
 /** The table of host services. */
