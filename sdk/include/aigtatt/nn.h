@@ -8,7 +8,10 @@
  * as the plain structs of compute.h, to a backend plugin (backend.reference,
  * backend.onednn, backend.cuda) that compiles and runs it.
  *
- * Values are small integer handles. Errors are sticky, like cairo's: an op
+ * Values are small integer handles that belong to the builder that made
+ * them: a handle from another builder is not detected (it is an index, and
+ * may name an unrelated value there), so never keep handles across
+ * networks. Errors are sticky, like cairo's: an op
  * given an invalid handle, or that fails its checks, returns
  * AIGTATT_NN_INVALID and records the first error in the builder (naming
  * the op and the scope path, "conv2d at layer1.0.conv1: ..."), which
