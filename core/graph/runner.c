@@ -37,6 +37,7 @@ struct aigtatt_run {
 
 const char *aigtatt_run_node_id(const aigtatt_run *run) { return run ? run->node->id : NULL; }
 uint64_t aigtatt_run_seed(const aigtatt_run *run) { return run ? run->node->seed : 0; }
+const char *aigtatt_run_key(const aigtatt_run *run) { return run ? run->node->key : NULL; }
 const aigtatt_params *aigtatt_run_params(const aigtatt_run *run) { return run ? run->node->params : NULL; }
 
 static const run_port *find(const run_port *ports, size_t n, const char *name)

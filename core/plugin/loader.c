@@ -17,13 +17,15 @@
 #include "util/error.h"
 #include "util/fs.h"
 
-/* The smallest descriptor sizes this host accepts: the ABI 1.0 layouts.
- * When fields are appended, these stay at the 1.0 sizes. */
-#define MIN_PLUGIN_DESC_SIZE sizeof(aigtatt_plugin_desc)
-#define MIN_COMPONENT_DESC_SIZE sizeof(aigtatt_component_desc)
+/* The smallest descriptor sizes this host accepts: the ABI 1.0 layouts,
+ * each up to the end of its last 1.0 field, so that appending a field (as
+ * ABI 1.1 did to aigtatt_param_desc) never refuses an older plugin. */
+#define END_OF(type, field) (offsetof(type, field) + sizeof(((type *)0)->field))
+#define MIN_PLUGIN_DESC_SIZE END_OF(aigtatt_plugin_desc, init)
+#define MIN_COMPONENT_DESC_SIZE END_OF(aigtatt_component_desc, vtable)
 #define MIN_NODE_VTABLE_SIZE offsetof(aigtatt_node_vtable, uses)
-#define MIN_PARAM_DESC_SIZE sizeof(aigtatt_param_desc)
-#define MIN_PORT_DESC_SIZE sizeof(aigtatt_port_desc)
+#define MIN_PARAM_DESC_SIZE END_OF(aigtatt_param_desc, doc)
+#define MIN_PORT_DESC_SIZE END_OF(aigtatt_port_desc, doc)
 #define MAX_ITEMS 4096 /* components, params or ports in one list */
 
 static aigtatt_plugin_rec **plugins;

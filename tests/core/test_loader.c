@@ -34,6 +34,12 @@ Test(loader, good_plugin_loads_with_components)
     cr_assert_str_eq(c->params[2].choices, "fast|slow|exact");
     cr_assert_not_null(aigtatt_registry_find("test.copy"));
     cr_assert_null(aigtatt_registry_find("test.nothing"));
+    /* declared in the ABI 1.0 layout, without no_key */
+    const aigtatt_component *slow = aigtatt_registry_find("test.slow");
+    cr_assert_not_null(slow, "a component with 1.0-layout parameters was refused: %s", aigtatt_last_error());
+    cr_assert_eq(slow->n_params, 2);
+    cr_assert_str_eq(slow->params[1].default_value, "100");
+    cr_assert_eq(slow->params[1].no_key, 0);
 }
 
 /* Loads the good plugin, then the broken case; the good one must survive

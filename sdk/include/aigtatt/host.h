@@ -380,6 +380,15 @@ typedef struct aigtatt_host {
      *  versions are part of its cache key. Never fails. */
     void (*augment_chain_uses)(const aigtatt_params *node_params, const char *list_param,
                                void (*add)(void *ctx, const char *component), void *ctx);
+
+    /* ---- appended in ABI minor 1 -------------------------------------- */
+
+    /** The node's cache key: 64 lower-case hex digits, owned by the run
+     *  (valid during run()). It changes with anything that changes the
+     *  node's outputs (parameters, inputs, versions, seed), so resumable
+     *  work kept under run_state_dir() and named by it is never taken up
+     *  by a run it does not belong to. */
+    const char *(*run_key)(const aigtatt_run *run);
 } aigtatt_host;
 
 #ifdef __cplusplus
