@@ -87,10 +87,9 @@ Test(train, chain_to_metrics_and_cache, .timeout = 800)
     json_decref(tj);
 
     /* every epoch kept, each a different file */
-    char e1[4200], e2[4200];
-    snprintf(e1, sizeof e1, "%s/w/state/train/train/epoch_0001.safetensors", dir);
-    snprintf(e2, sizeof e2, "%s/w/state/train/train/epoch_0002.safetensors", dir);
-    rc = ds_sh(&out, "cmp -s '%s' '%s'", e1, e2);
+    char e1[4200];
+    snprintf(e1, sizeof e1, "%s/w/state/train/train/", dir);
+    rc = ds_sh(&out, "cmp -s '%s'*/epoch_0001.safetensors '%s'*/epoch_0002.safetensors", e1, e1);
     cr_assert_eq(rc, 1, "epoch checkpoints missing or identical (cmp exit %d): %s", rc, out);
     free(out);
 
@@ -241,7 +240,7 @@ Test(train, weights_load_the_backbone_only, .timeout = 800)
     rc = ds_sh(&out,
                "'%s' -c \"\nimport json, struct, numpy as np\nfrom safetensors.numpy import load_file\n"
                "from safetensors import safe_open\n"
-               "src = '%s/model.safetensors'\nd = load_file(src)\n"
+               "src = '%s/last.safetensors'\nd = load_file(src)\n"
                "meta = safe_open(src, 'np').metadata()\nhdr = {'__metadata__': meta}\nblob = b''\n"
                "for k, v in sorted(d.items()):\n"
                "    if k == 'conv1.weight':\n        dt, b = 'F16', v.astype('<f2').tobytes()\n"
@@ -263,7 +262,7 @@ Test(train, weights_load_the_backbone_only, .timeout = 800)
     char *b = ds_port_dir(dir, "wb", "train", "model");
     rc = ds_sh(&out,
                "'%s' -c \"import numpy as np; from safetensors.numpy import load_file; "
-               "a=load_file('%s/model.safetensors'); b=load_file('%s/model.safetensors'); "
+               "a=load_file('%s/last.safetensors'); b=load_file('%s/last.safetensors'); "
                "bf=(a['bn1.weight'].view('<u4') >> 16 << 16).view('<f4'); "
                "print('bf16', np.array_equal(bf, b['bn1.weight']), 'conv1', "
                "np.array_equal(a['conv1.weight'].astype('<f2').astype('<f4'), b['conv1.weight']), 'fc', "
@@ -330,8 +329,9 @@ Test(train, nan_loss_stops_and_keeps_last_good_checkpoint, .timeout = 800)
     int rc = ds_run(&out, dir, "tiny.yaml", "w", NULL);
     cr_assert(rc != 0 && rc < 128, "exit %d\n%s", rc, out);
     check_divergence(out, 3);
-    /* that update made the weights themselves NaN or infinite: never saved */
-    cr_expect(strstr(out, "in the last step of epoch 2") && strstr(out, "holds a NaN or infinite value"), "%s", out);
+    /* that update made the weights themselves NaN or infinite, which the
+     * validation (before the save) shows: never saved */
+    cr_expect(strstr(out, "in epoch 2's validation"), "%s", out);
     free(out);
     /* A smaller learning rate leaves the weights finite but huge. Batch
      * norm hides the scale from the training loss, so without validation
@@ -344,19 +344,72 @@ Test(train, nan_loss_stops_and_keeps_last_good_checkpoint, .timeout = 800)
     cr_expect(strstr(out, "in the last step of epoch 3"), "%s", out);
     free(out);
     /* ... with it, epoch 2's validation (eval mode, on running statistics)
-     * gives NaN embeddings: epoch 2's weights are not good, epoch 1's,
-     * kept as previous.safetensors, are (and a NaN never makes an EER) */
+     * gives NaN embeddings: epoch 2's weights are not good and are never
+     * saved; epoch 1's, still last.safetensors, are (and a NaN never makes
+     * an EER) */
     write_yaml(dir, 6, 2, 0.5, 8, 4, sgd, NULL);
     rc = ds_run(&out, dir, "tiny.yaml", "w3", NULL);
     cr_assert(rc != 0 && rc < 128, "exit %d\n%s", rc, out);
     check_divergence(out, 2);
-    cr_expect(strstr(out, "in epoch 2's validation") && strstr(out, "previous.safetensors"), "%s", out);
+    cr_expect(strstr(out, "in epoch 2's validation") && strstr(out, "last.safetensors"), "%s", out);
     char p[4096];
     struct stat st;
     /* no model output was published */
     snprintf(p, sizeof p, "%s/w/latest/nodes/train", dir);
     cr_assert(stat(p, &st) != 0, "a failed training published %s", p);
     free(out);
+    ds_rmtree(dir);
+    free(dir);
+}
+
+/* A run stopped by Ctrl-C goes on from its last saved epoch when run
+ * again, and ends with the same model, bit for bit, and the same history
+ * as a run that was never stopped: weights, buffers, momentum, the
+ * schedule, the data order and the best epoch all carry over. */
+Test(train, resumes_after_ctrl_c_where_it_stopped, .timeout = 800)
+{
+    char *dir = ds_tmpdir(), *out = NULL;
+    const char *sgd = "{use: optim.sgd, lr: 0.02, momentum: 0.9, schedule: step, step_size: 4, gamma: 0.5}";
+    write_yaml(dir, 10, 3, 0.6, 8, 12, sgd, "      val_every: 3\n");
+    int rc = ds_run(&out, dir, "tiny.yaml", "a", NULL);
+    cr_assert_eq(rc, 0, "uninterrupted run failed (%d):\n%s", rc, out);
+    free(out);
+
+    /* the same run, interrupted once epoch 2 is saved */
+    rc = ds_sh(&out,
+               "cd '%s' && { '%s' run tiny.yaml --plain --workdir '%s/b' > b.log 2>&1 & pid=$!; i=0; "
+               "while ! grep -q 'epoch 2/12:' b.log && [ $i -lt 12000 ]; do sleep 0.05; i=$((i+1)); done; "
+               "kill -INT $pid; wait $pid; echo \"exit $?\"; }",
+               dir, ds_cli(), dir);
+    cr_assert(strstr(out, "exit 130"), "the interrupted run did not stop on Ctrl-C: %s", out);
+    free(out);
+    rc = ds_sh(&out, "cd '%s/b/state/train/train' && ls */last.safetensors", dir);
+    cr_assert_eq(rc, 0, "no checkpoint left by the interrupted run: %s", out);
+    free(out);
+
+    rc = ds_sh(&out, "cd '%s' && '%s' run tiny.yaml --plain --workdir '%s/b'", dir, ds_cli(), dir);
+    cr_assert_eq(rc, 0, "resumed run failed (%d):\n%s", rc, out);
+    const char *r = strstr(out, "resuming after epoch ");
+    int done = 0;
+    cr_assert(r && sscanf(r, "resuming after epoch %d of 12", &done) == 1, "the rerun did not resume:\n%s", out);
+    cr_assert(done >= 2 && done < 12, "resumed after epoch %d:\n%s", done, out);
+    cr_log_info("resumed after epoch %d", done);
+    free(out);
+
+    char *ma = ds_port_dir(dir, "a", "train", "model"), *mb = ds_port_dir(dir, "b", "train", "model");
+    rc = ds_sh(&out, "cmp '%s/model.safetensors' '%s/model.safetensors' && cmp '%s/last.safetensors' "
+                     "'%s/last.safetensors'", ma, mb, ma, mb);
+    cr_assert_eq(rc, 0, "the resumed run's model differs from the uninterrupted one: %s", out);
+    free(out);
+    /* history.csv but its images/s column */
+    rc = ds_sh(&out, "cd '%s' && cut -d, -f1-3,5,6 '%s/history.csv' > ha && cut -d, -f1-3,5,6 '%s/history.csv' > hb "
+                     "&& cmp ha hb && grep -o '\"selected_epoch\":[0-9]*' '%s/training.json' > sa && "
+                     "grep -o '\"selected_epoch\":[0-9]*' '%s/training.json' > sb && cmp sa sb && cat sa",
+               dir, ma, mb, ma, mb);
+    cr_assert_eq(rc, 0, "the resumed run's history differs: %s", out);
+    free(out);
+    free(ma);
+    free(mb);
     ds_rmtree(dir);
     free(dir);
 }

@@ -12,7 +12,8 @@
 /* train.embedding's own version (its cache key): 1.1 added `augment:` and
  * `augment_shuffle`; 1.2 decodes JPEGs at full size, loads only the
  * backbone from `weights:` and refuses diverged weights; 1.3 composites
- * transparent images over white. */
+ * transparent images over white, validates before saving, resumes stopped
+ * runs and keeps no optimizer state in model.safetensors. */
 #define TR_TRAIN_VERSION "1.3.0"
 /* embed.images: 1.1.0 added loader_threads; 1.2.0 decodes JPEGs at full
  * size; 1.3.0 composites transparent images over white. */
@@ -107,6 +108,28 @@ int tr_embed_items(aigtatt_model *m, const tr_items *it, const size_t *order, si
  * rows whose nearest other row has the same label. Both NAN without two
  * labels or genuine pairs, or with a NaN or infinite value in emb. */
 void tr_eer_rank1(const float *emb, const int64_t *labels, size_t n, int64_t k, double *eer, double *rank1);
+
+/* One epoch's line of history.csv. */
+typedef struct tr_epoch_row {
+    double loss, lr, ips, eer, rank1;
+} tr_epoch_row;
+
+/* Where a run stands after its last saved epoch: what a checkpoint's
+ * aigtatt.progress metadata holds, so that a stopped run continues where
+ * it was (rows[0..done) are the finished epochs). */
+typedef struct tr_progress {
+    int64_t done;       /* epochs finished and saved */
+    int64_t best_epoch; /* the lowest validation EER's epoch, -1 for none */
+    double best_eer;    /* INFINITY for none */
+    tr_epoch_row *rows; /* `epochs` rows, owned by the caller */
+} tr_progress;
+
+/* The progress as the text of aigtatt.progress (malloc'ed; NULL: no
+ * memory). Doubles are written with 17 digits, so they read back exact. */
+char *tr_progress_encode(const tr_progress *pr);
+/* Parses aigtatt.progress text into pr (rows must hold `epochs`); 0 when it
+ * is well formed and done <= epochs, else -1 with the reason in why. */
+int tr_progress_decode(const char *text, int64_t epochs, tr_progress *pr, char *why, size_t why_size);
 
 /* Node entry points. */
 int tr_train_check(const aigtatt_params *p);

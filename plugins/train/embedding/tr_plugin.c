@@ -51,10 +51,11 @@ static const aigtatt_param_desc train_params[] = {
      .doc = "Initial weights: a safetensors file with torchvision state_dict names (tools/"
             "torchvision_to_safetensors.py); the classifier fc.* and the loss start fresh."},
     {.name = "keep_epochs", .type = AIGTATT_PARAM_BOOL, .default_value = "false",
-     .doc = "Keep every epoch's checkpoint (<workdir>/state/train/<node>/epoch_NNNN.safetensors) besides last "
-            "and best."},
+     .doc = "Keep every epoch's checkpoint (<workdir>/state/train/<node>/<key>/epoch_NNNN.safetensors) besides "
+            "last and best."},
     {.name = "save_optimizer", .type = AIGTATT_PARAM_BOOL, .default_value = "false",
-     .doc = "Also keep the optimizer's state (momentum, Adam moments) in the per-epoch checkpoint."},
+     .doc = "Also keep the optimizer's state (momentum, Adam moments) in the output last.safetensors and the "
+            "keep_epochs files. (The resume checkpoint under state/ always holds it.)"},
     {.name = NULL},
 };
 
@@ -88,9 +89,11 @@ static const aigtatt_component_desc train_desc = {
     .doc = "Every image of a training identity is a sample of its class (the seed study's ArcFace recipe). A "
            "loader thread decodes, optionally augments (`augment`, `flip`), resizes, normalises and batches the "
            "next batch while the backend computes. "
-           "Each epoch's weights are written atomically to <workdir>/state/train/<node>/last.safetensors (and "
-           "best.safetensors when the validation EER improves), so a stopped run keeps its last good checkpoint; "
-           "a NaN or infinite loss stops training and names it.",
+           "Each epoch's weights, optimizer state and history are written atomically to "
+           "<workdir>/state/train/<node>/<key>/last.safetensors (<key>: the first 16 digits of the node's cache "
+           "key; best.safetensors too when the validation EER improves), so a run stopped by Ctrl-C or a crash "
+           "goes on after its last saved epoch when run again, and ends as the uninterrupted run would have; a "
+           "NaN or infinite loss stops training and names the last good checkpoint.",
     AIGTATT_PARAMS(train_params),
     AIGTATT_PORTS(train_in, train_out),
     .vtable = &train_vt,

@@ -91,11 +91,7 @@ static void shuffle(size_t *v, size_t n, uint64_t seed)
     H->rng_free(r);
 }
 
-typedef struct epoch_row {
-    double loss, lr, ips, eer, rank1;
-} epoch_row;
-
-static int write_history(const char *dir, const epoch_row *rows, int64_t n)
+static int write_history(const char *dir, const tr_epoch_row *rows, int64_t n)
 {
     size_t cap = 128 + (size_t)n * 128, len = 0;
     char *t = malloc(cap);
@@ -135,6 +131,68 @@ static int all_finite(const float *v, size_t n)
     return 1;
 }
 
+/* The epoch a checkpoint says it holds (aigtatt.epoch), or -1. */
+static int64_t saved_epoch(const char *path)
+{
+    char buf[32];
+    if (H->model->checkpoint_meta(path, "aigtatt.epoch", buf, sizeof buf) != AIGTATT_OK)
+        return -1;
+    return atoll(buf);
+}
+
+/* Takes up a stopped run of this node and key: when its folder holds
+ * last.safetensors with a progress record, loads the weights, buffers and
+ * optimizer state into `m` and the finished epochs into pr, so training
+ * goes on after pr->done. A checkpoint that cannot be taken up is named in
+ * a warning and training starts over (m untouched). */
+static int resume(aigtatt_model *m, const char *last, const char *best, int64_t epochs, tr_progress *pr)
+{
+    if (access(last, F_OK) != 0)
+        return AIGTATT_OK;
+    size_t cap = 256 + (size_t)epochs * 128;
+    char *text = malloc(cap), why[768] = "";
+    if (!text) {
+        H->set_error("out of memory");
+        return AIGTATT_ERR_NOMEM;
+    }
+    int ok = 0;
+    int64_t best_saved = -1;
+    if (H->model->checkpoint_meta(last, "aigtatt.progress", text, cap) != AIGTATT_OK)
+        snprintf(why, sizeof why, "no progress record: %s", H->last_error());
+    else if (tr_progress_decode(text, epochs, pr, why, sizeof why) == 0) {
+        best_saved = pr->best_epoch > 0 ? saved_epoch(best) : -1;
+        /* best.safetensors is written just after last.safetensors: a stop
+         * in between leaves it one best behind, and then the best is the
+         * last epoch, whose weights are about to be loaded */
+        if (pr->best_epoch > 0 && best_saved != pr->best_epoch && pr->best_epoch != pr->done)
+            snprintf(why, sizeof why, "%s holds epoch %lld, not the best epoch %lld", best, (long long)best_saved,
+                     (long long)pr->best_epoch);
+        else if (H->model->state_load(m, last, 0, NULL) != AIGTATT_OK)
+            snprintf(why, sizeof why, "%s", H->last_error());
+        else
+            ok = 1;
+    }
+    free(text);
+    if (!ok) {
+        H->log(AIGTATT_LOG_WARN, "not resuming from %s (%s): training starts over", last, why);
+        pr->done = 0;
+        pr->best_epoch = -1;
+        pr->best_eer = INFINITY;
+        return AIGTATT_OK;
+    }
+    if (pr->best_epoch > 0 && best_saved != pr->best_epoch) {
+        char ep[32];
+        snprintf(ep, sizeof ep, "%lld", (long long)pr->best_epoch);
+        const char *meta[] = {"aigtatt.epoch", ep};
+        int rc = H->model->state_save(m, best, 0, meta, 1);
+        if (rc)
+            return rc;
+    }
+    H->log(AIGTATT_LOG_INFO, "resuming after epoch %lld of %lld from %s", (long long)pr->done, (long long)epochs,
+           last);
+    return AIGTATT_OK;
+}
+
 int tr_train_run(aigtatt_run *run)
 {
     const aigtatt_params *p = H->run_params(run);
@@ -152,7 +210,7 @@ int tr_train_run(aigtatt_run *run)
     size_t *order = NULL, *vorder = NULL;
     float *vemb = NULL, *emb = NULL;
     int64_t *vlab = NULL;
-    epoch_row *rows = NULL;
+    tr_epoch_row *rows = NULL;
     aigtatt_progress *prog = NULL;
     char state[4096] = "", last_path[4200] = "", best_path[4200] = "", prev_path[4200] = "";
     int rc = augment_parse(p, &chain);
@@ -225,7 +283,9 @@ int tr_train_run(aigtatt_run *run)
         rc = AIGTATT_ERR_IO;
         goto done;
     }
-    snprintf(state, sizeof state, "%s/train/%s", sd, H->run_node_id(run));
+    /* One folder per cache key: a run picks up only its own checkpoints,
+     * never those of other parameters or data. */
+    snprintf(state, sizeof state, "%s/train/%s/%.16s", sd, H->run_node_id(run), H->run_key(run));
     snprintf(last_path, sizeof last_path, "%s/last.safetensors", state);
     snprintf(best_path, sizeof best_path, "%s/best.safetensors", state);
     /* the epoch before last's weights: the last good ones when the newest
@@ -241,11 +301,14 @@ int tr_train_run(aigtatt_run *run)
     emb = malloc(sizeof(float) * (size_t)batch * (size_t)k);
     if (!emb)
         goto oom;
+    tr_progress pr = {.done = 0, .best_epoch = -1, .best_eer = INFINITY, .rows = rows};
+    if ((rc = resume(m, last_path, best_path, epochs, &pr)))
+        goto done;
     prog = H->progress_begin("training steps", (uint64_t)(spe * epochs));
-    double best_eer = INFINITY;
-    int64_t best_epoch = -1, good_epoch = 0;
+    H->progress_add(prog, (uint64_t)(spe * pr.done), 0);
+    int64_t good_epoch = pr.done;
     int warned_eer = 0;
-    for (int64_t e = 0; e < epochs; e++) {
+    for (int64_t e = pr.done; e < epochs; e++) {
         for (size_t i = 0; i < train.n; i++)
             order[i] = i;
         shuffle(order, train.n, H->seed_derive(seed, "shuffle", (uint64_t)e));
@@ -304,20 +367,57 @@ int tr_train_run(aigtatt_run *run)
         tr_loader_stop(l);
         if (rc)
             goto done;
-        epoch_row *row = &rows[e];
+        tr_epoch_row *row = &rows[e];
         row->loss = sum / (double)(step ? step : 1);
         row->lr = lr;
         row->ips = (double)(step * batch) / (now_s() - te);
         row->eer = row->rank1 = NAN;
+        /* Validation comes before the save, so that the checkpoint carries
+         * its result and weights whose evaluation diverges are never saved. */
+        int improved = 0;
+        if (validate && ((e + 1) % val_every == 0 || e + 1 == epochs)) {
+            if ((rc = H->model->state_copy(ev, m)) ||
+                (rc = tr_embed_items(ev, &val, vorder, val.n, batch, vemb, NULL, workers)))
+                goto done;
+            if (!all_finite(vemb, val.n * (size_t)k)) {
+                char where[64];
+                snprintf(where, sizeof where, "in epoch %lld's validation", (long long)e + 1);
+                diverged(where, lr, "the validation embeddings became NaN or infinite (eval mode: running "
+                                    "statistics)", good_epoch, last_path);
+                rc = AIGTATT_ERR_INVALID;
+                goto done;
+            }
+            tr_eer_rank1(vemb, vlab, val.n, k, &row->eer, &row->rank1);
+            if (isnan(row->eer) && !warned_eer) {
+                warned_eer = 1;
+                H->log(AIGTATT_LOG_WARN, "validation gives no EER: the '%s' split has no identity with two images, "
+                                         "or too many images (%zu) to pair in memory; `select` falls back to the "
+                                         "last epoch", H->param_string(p, "val_splits"), val.n);
+            }
+            if (row->eer < pr.best_eer) {
+                pr.best_eer = row->eer;
+                pr.best_epoch = e + 1;
+                improved = 1;
+            }
+        }
+        pr.done = e + 1;
         char ep[32];
         snprintf(ep, sizeof ep, "%lld", (long long)e + 1);
-        const char *meta[] = {"aigtatt.epoch", ep};
+        char *progress = tr_progress_encode(&pr);
+        if (!progress)
+            goto oom;
+        const char *meta[] = {"aigtatt.epoch", ep, "aigtatt.progress", progress};
         if (good_epoch > 0) {
             unlink(prev_path);
-            if ((rc = H->link_file(last_path, prev_path)))
+            if ((rc = H->link_file(last_path, prev_path))) {
+                free(progress);
                 goto done;
+            }
         }
-        if ((rc = H->model->state_save(m, last_path, H->param_bool(p, "save_optimizer"), meta, 1))) {
+        /* the resume point: always with the optimizer's state */
+        rc = H->model->state_save(m, last_path, 1, meta, 2);
+        free(progress);
+        if (rc) {
             if (rc == AIGTATT_ERR_INVALID) {
                 /* state_save refuses NaN or infinite weights: the epoch's
                  * last update diverged */
@@ -329,75 +429,59 @@ int tr_train_run(aigtatt_run *run)
             goto done;
         }
         good_epoch = e + 1;
+        if (improved && (rc = H->model->state_save(m, best_path, 0, meta, 1)))
+            goto done;
         if (H->param_bool(p, "keep_epochs")) {
-            /* a hard link keeps this epoch's file when the next save
-             * renames a new one over last.safetensors */
             char ep_path[4300];
             snprintf(ep_path, sizeof ep_path, "%s/epoch_%04lld.safetensors", state, (long long)e + 1);
-            unlink(ep_path); /* from an earlier, interrupted attempt */
-            if ((rc = H->link_file(last_path, ep_path)))
+            if ((rc = H->model->state_save(m, ep_path, H->param_bool(p, "save_optimizer"), meta, 1)))
                 goto done;
-        }
-        if (validate && ((e + 1) % val_every == 0 || e + 1 == epochs)) {
-            if ((rc = H->model->state_copy(ev, m)) ||
-                (rc = tr_embed_items(ev, &val, vorder, val.n, batch, vemb, NULL, workers)))
-                goto done;
-            if (!all_finite(vemb, val.n * (size_t)k)) {
-                char where[64];
-                snprintf(where, sizeof where, "in epoch %lld's validation", (long long)e + 1);
-                diverged(where, lr, "the validation embeddings became NaN or infinite (eval mode: running "
-                                    "statistics)", good_epoch - 1, prev_path);
-                rc = AIGTATT_ERR_INVALID;
-                goto done;
-            }
-            tr_eer_rank1(vemb, vlab, val.n, k, &row->eer, &row->rank1);
-            if (isnan(row->eer) && !warned_eer) {
-                warned_eer = 1;
-                H->log(AIGTATT_LOG_WARN, "validation gives no EER: the '%s' split has no identity with two images, "
-                                         "or too many images (%zu) to pair in memory; `select` falls back to the "
-                                         "last epoch", H->param_string(p, "val_splits"), val.n);
-            }
-            if (row->eer < best_eer) {
-                best_eer = row->eer;
-                best_epoch = e + 1;
-                if ((rc = H->model->state_save(m, best_path, 0, meta, 1)))
-                    goto done;
-            }
         }
         H->log(AIGTATT_LOG_INFO, "epoch %lld/%lld: loss %.4f, lr %.4g, %.1f img/s%s", (long long)e + 1,
                (long long)epochs, row->loss, row->lr, row->ips, "");
         if (!isnan(row->eer))
             H->log(AIGTATT_LOG_INFO, "epoch %lld validation: EER %.4f, Rank-1 %.4f%s", (long long)e + 1, row->eer,
-                   row->rank1, best_epoch == e + 1 ? " (best so far)" : "");
+                   row->rank1, improved ? " (best so far)" : "");
     }
     H->progress_end(prog);
     prog = NULL;
 
     /* the output: the selected weights (inference-ready), the last ones and
-     * the history */
+     * the history; `m` holds the last epoch's weights */
     {
-        char to[4200];
-        int by_val = !strcmp(H->param_string(p, "select"), "best_val_eer") && best_epoch > 0;
-        snprintf(to, sizeof to, "%s/model.safetensors", out_dir);
-        if ((rc = H->link_file(by_val ? best_path : last_path, to)))
+        char to[4200], from[4200], ep[32];
+        int by_val = !strcmp(H->param_string(p, "select"), "best_val_eer") && pr.best_epoch > 0;
+        int with_opt = H->param_bool(p, "save_optimizer");
+        snprintf(ep, sizeof ep, "%lld", (long long)epochs);
+        const char *meta[] = {"aigtatt.epoch", ep};
+        snprintf(from, sizeof from, "%s/last.safetensors", out_dir);
+        if ((rc = H->model->state_save(m, from, with_opt, meta, 1)))
             goto done;
-        snprintf(to, sizeof to, "%s/last.safetensors", out_dir);
-        if ((rc = H->link_file(last_path, to)) || (rc = write_history(out_dir, rows, epochs)))
+        snprintf(to, sizeof to, "%s/model.safetensors", out_dir);
+        if (by_val)
+            rc = H->link_file(best_path, to);
+        else if (with_opt)
+            rc = H->model->state_save(m, to, 0, meta, 1);
+        else
+            rc = H->link_file(from, to);
+        if (rc || (rc = write_history(out_dir, rows, epochs)))
             goto done;
         char js[1024], eer[32] = "null";
-        if (best_epoch > 0)
-            snprintf(eer, sizeof eer, "%.6g", best_eer);
+        if (pr.best_epoch > 0)
+            snprintf(eer, sizeof eer, "%.6g", pr.best_eer);
         int n = snprintf(js, sizeof js,
                          "{\"classes\":%zu,\"train_images\":%zu,\"val_images\":%zu,\"epochs\":%lld,"
                          "\"selected_epoch\":%lld,\"selected_by\":\"%s\",\"best_val_eer\":%s,"
                          "\"embedding_size\":%lld,\"image_size\":%lld,\"seconds\":%.1f}\n",
-                         train.n_ids, train.n, val.n, (long long)epochs, (long long)(by_val ? best_epoch : epochs),
-                         by_val ? "best_val_eer" : "last", eer, (long long)k, (long long)size, now_s() - t0);
+                         train.n_ids, train.n, val.n, (long long)epochs,
+                         (long long)(by_val ? pr.best_epoch : epochs), by_val ? "best_val_eer" : "last", eer,
+                         (long long)k, (long long)size, now_s() - t0);
         snprintf(to, sizeof to, "%s/training.json", out_dir);
         if ((rc = H->write_file(to, js, (size_t)n)))
             goto done;
         if (by_val)
-            H->log(AIGTATT_LOG_INFO, "selected epoch %lld (validation EER %.4f)", (long long)best_epoch, best_eer);
+            H->log(AIGTATT_LOG_INFO, "selected epoch %lld (validation EER %.4f)", (long long)pr.best_epoch,
+                   pr.best_eer);
     }
     goto done;
 oom:
