@@ -57,7 +57,8 @@ static const aigtatt_host *op_host;
     { .name = "warmup_epochs", .type = AIGTATT_PARAM_INT, .default_value = "0", .has_min = 1, .min = 0,            \
       .doc = "Epochs of linear warmup before the schedule starts, ramped at every step." },                         \
     { .name = "warmup_start_factor", .type = AIGTATT_PARAM_FLOAT, .default_value = "0.1", .has_min = 1, .min = 0,  \
-      .has_max = 1, .max = 1, .doc = "Fraction of lr the warmup starts from (torch's LinearLR start_factor)." }
+      .has_max = 1, .max = 1, .doc = "Fraction of lr the warmup starts from, ramping linearly to 1 like torch's LinearLR start_factor " \
+              "(whose default is 1/3, not 0.1); 0 starts from lr 0, which torch 1.13 refuses." }
 
 static const aigtatt_param_desc sgd_params[] = {
     { .name = "lr", .type = AIGTATT_PARAM_FLOAT, .default_value = "0.1", .has_min = 1, .min = 0,
