@@ -157,7 +157,7 @@ static int load(opts *o, aigtatt_experiment **e)
         fprintf(stderr, "aigtatt: error: %s\n", aigtatt_last_error());
         aigtatt_experiment_free(*e);
         *e = NULL;
-        return EXIT_FAILED;
+        return rc == AIGTATT_ERR_INVALID ? EXIT_INVALID : EXIT_FAILED;
     }
     return EXIT_OK;
 }

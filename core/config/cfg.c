@@ -274,6 +274,17 @@ const char *aigtatt_cfg_scalar(const aigtatt_cfg *c)
     return c && c->type == AIGTATT_CFG_SCALAR ? c->scalar : NULL;
 }
 
+int aigtatt_cfg_is_null(const aigtatt_cfg *c)
+{
+    static const char *const nulls[] = {"~", "null", "Null", "NULL"};
+    if (!c || c->type != AIGTATT_CFG_SCALAR || c->quoted)
+        return 0;
+    for (size_t k = 0; k < sizeof nulls / sizeof nulls[0]; k++)
+        if (strcmp(c->scalar, nulls[k]) == 0)
+            return 1;
+    return 0;
+}
+
 const char *aigtatt_cfg_where(const aigtatt_cfg *c, char *buf, size_t size)
 {
     if (!buf || size == 0)

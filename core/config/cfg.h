@@ -57,6 +57,9 @@ const aigtatt_cfg *aigtatt_cfg_at(const aigtatt_cfg *c, size_t i);
 const char *aigtatt_cfg_key_at(const aigtatt_cfg *c, size_t i);
 const aigtatt_cfg *aigtatt_cfg_get(const aigtatt_cfg *c, const char *key);
 const char *aigtatt_cfg_scalar(const aigtatt_cfg *c);
+/** Non-zero if `c` is YAML's null written plainly: ~, null, Null or NULL
+ *  (a quoted "~" is the text). */
+int aigtatt_cfg_is_null(const aigtatt_cfg *c);
 const char *aigtatt_cfg_where(const aigtatt_cfg *c, char *buf, size_t size);
 /** Like aigtatt_cfg_where but for the key of pair `i` of mapping `c`. */
 const char *aigtatt_cfg_key_where(const aigtatt_cfg *c, size_t i, char *buf, size_t size);

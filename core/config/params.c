@@ -353,10 +353,7 @@ static int null_word(const char *s)
     return 0;
 }
 
-static int is_null_default(const aigtatt_cfg *t)
-{
-    return t->type == AIGTATT_CFG_SCALAR && !t->quoted && null_word(t->scalar);
-}
+static int is_null_default(const aigtatt_cfg *t) { return aigtatt_cfg_is_null(t); }
 
 static int load_default(const char *comp, struct param *p, const char *base_dir)
 {
@@ -811,8 +808,8 @@ static char *params_json(const aigtatt_params *p, int for_key)
         if (!e) {
             /* json_string() refuses text that is not UTF-8 (a path from
              * getcwd() may be anything) */
-            aigtatt_set_error("%s: parameter '%s' cannot be written as JSON (not UTF-8?)",
-                              p->component, p->v[k].d.name);
+            aigtatt_set_error("%s: parameter '%s' cannot be written as JSON: its value is not UTF-8 "
+                              "text (rename the file or folder)", p->component, p->v[k].d.name);
             json_decref(obj);
             return NULL;
         }

@@ -533,7 +533,7 @@ int aigtatt_experiment_load(const char *path, const aigtatt_override *overrides,
     }
     if (workdir) {
         e->workdir = aigtatt_path_absolute(workdir, NULL);
-    } else if (aigtatt_cfg_get(e->root, "workdir")) {
+    } else if (aigtatt_cfg_get(e->root, "workdir") && !aigtatt_cfg_is_null(aigtatt_cfg_get(e->root, "workdir"))) {
         v = want_scalar(e->root, "workdir", 1, "the experiment");
         if (!v)
             goto fail;
@@ -657,15 +657,18 @@ int aigtatt_experiment_keys(aigtatt_experiment *e)
     for (size_t k = 0; k < e->n_nodes; k++) {
         aigtatt_node *n = &e->nodes[e->order[k]];
         aigtatt_sha256 *h = aigtatt_sha256_new();
-        char *json = aigtatt_params_key_json(n->params);
-        if (!h || !json) {
-            free(json);
-            if (h) {
-                char dummy[65];
-                aigtatt_sha256_hex(h, dummy);
-            }
+        if (!h) {
             aigtatt_set_error("out of memory");
             return AIGTATT_ERR_NOMEM;
+        }
+        char *json = aigtatt_params_key_json(n->params);
+        if (!json) {
+            /* keeps the reason: a value that is not UTF-8 (a folder name
+             * in Latin-1, say) cannot be part of the JSON key */
+            char dummy[65];
+            aigtatt_sha256_hex(h, dummy);
+            aigtatt_error_prefix("node '%s'", n->id);
+            return AIGTATT_ERR_INVALID;
         }
         char seed[32];
         snprintf(seed, sizeof seed, "%llu", (unsigned long long)n->seed);

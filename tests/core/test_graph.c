@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "helpers.h"
@@ -490,5 +491,59 @@ Test(graph, changed_data_behind_a_path_parameter_reruns)
     rc = th_sh(&out, "%s run %s --workdir %s --plain", th_cli(), f, wd);
     free(out);
     expect_status(wd, "a", "ran");
+    free(f);
+}
+
+/* A PATH value that is not UTF-8 (a Latin-1 folder name) cannot enter the
+ * JSON cache key: the error says so and names the node and parameter,
+ * and validate exits 3 (it used to say "out of memory" and exit 1). */
+Test(graph, path_not_utf8_is_named)
+{
+    char sub[4200];
+    snprintf(sub, sizeof sub, "%s/T\xe4to", dir);
+    cr_assert_eq(mkdir(sub, 0755), 0);
+    char *f = th_write(sub, "exp.yaml", "aigtatt: 1\nnodes:\n  emit:\n    use: test.emit\n    params: {watch: .}\n");
+    char *out;
+    int rc = th_sh(&out, "%s validate '%s'", th_cli(), f);
+    cr_assert_eq(rc, 3, "exit %d: %s", rc, out);
+    cr_assert(strstr(out, "node 'emit'") && strstr(out, "'watch'") && strstr(out, "not UTF-8"), "%s", out);
+    free(out);
+    free(f);
+}
+
+/* ~/ in the YAML is $HOME, as in the shell, for the workdir and PATH
+ * parameters alike (it used to make a folder named "~" beside the file);
+ * workdir: ~ (YAML's null) is the default workdir. */
+Test(graph, tilde_is_home)
+{
+    char home[4200], data[4300];
+    snprintf(home, sizeof home, "%s/home", dir);
+    snprintf(data, sizeof data, "%s/data", home);
+    cr_assert_eq(mkdir(home, 0755), 0);
+    cr_assert_eq(mkdir(data, 0755), 0);
+    char *f = th_write(dir, "t.yaml",
+                       "aigtatt: 1\nname: tl\nworkdir: ~/runs\nnodes:\n  emit:\n    use: test.emit\n"
+                       "    params: {watch: ~/data}\n");
+    char *out;
+    int rc = th_sh(&out, "cd '%s' && HOME='%s' %s run t.yaml --plain", dir, home, th_cli());
+    cr_assert_eq(rc, 0, "%s", out);
+    free(out);
+    struct stat st;
+    char p[4400];
+    snprintf(p, sizeof p, "%s/runs/latest/lock.json", home);
+    cr_assert_eq(stat(p, &st), 0, "no run under $HOME/runs");
+    snprintf(p, sizeof p, "%s/~", dir);
+    cr_assert_neq(stat(p, &st), 0, "a folder named ~ was made beside the file");
+    char *lock = NULL;
+    th_sh(&lock, "cat '%s/runs/latest/lock.json'", home);
+    cr_assert(lock && strstr(lock, data), "watch did not resolve to %s: %s", data, lock);
+    free(lock);
+    free(f);
+    f = th_write(dir, "n.yaml", "aigtatt: 1\nname: nullwd\nworkdir: ~\nnodes:\n  emit: {use: test.emit}\n");
+    rc = th_sh(&out, "cd '%s' && HOME='%s' %s run n.yaml --plain", dir, home, th_cli());
+    cr_assert_eq(rc, 0, "%s", out);
+    free(out);
+    snprintf(p, sizeof p, "%s/aigtatt-out/nullwd/latest/lock.json", dir);
+    cr_assert_eq(stat(p, &st), 0, "workdir: ~ did not give the default workdir");
     free(f);
 }
