@@ -95,6 +95,28 @@ static int parse_u64(const char *s, uint64_t *out)
     return 0;
 }
 
+/* Whether any scalar of `c` holds a '#'. */
+static int cfg_has_hash(const aigtatt_cfg *c)
+{
+    if (c->type == AIGTATT_CFG_SCALAR)
+        return strchr(c->scalar, '#') != NULL;
+    for (size_t k = 0; k < c->len; k++)
+        if (cfg_has_hash(c->items[k]))
+            return 1;
+    return 0;
+}
+
+/* A '#' at the start or after a blank starts a YAML comment: on a command
+ * line it almost always belongs to the value ("tattoo #3", "#ffffff"), so
+ * a value it would cut is refused rather than silently shortened. */
+static int comment_cuts(const char *text, const aigtatt_cfg *parsed)
+{
+    for (const char *p = text; *p; p++)
+        if (*p == '#' && (p == text || p[-1] == ' ' || p[-1] == '\t'))
+            return !parsed || !cfg_has_hash(parsed);
+    return 0;
+}
+
 /* Applies `--set key=value` overrides to the tree before validation, so an
  * override is checked exactly like the file. */
 static int apply_overrides(aigtatt_cfg *root, const aigtatt_override *ov, size_t n)
@@ -106,8 +128,15 @@ static int apply_overrides(aigtatt_cfg *root, const aigtatt_override *ov, size_t
         int rc = aigtatt_cfg_load_string(ov[i].value, strlen(ov[i].value), name, &value);
         if (rc != AIGTATT_OK)
             return AIGTATT_ERR_INVALID;
-        /* An empty value is the empty string, not an empty mapping. */
-        if (!*ov[i].value) {
+        if (comment_cuts(ov[i].value, value)) {
+            aigtatt_set_error("--set %s=%s: '#' would start a YAML comment and cut the value; quote it: "
+                              "--set '%s=\"%s\"'", ov[i].key, ov[i].value, ov[i].key, ov[i].value);
+            aigtatt_cfg_free(value);
+            return AIGTATT_ERR_INVALID;
+        }
+        /* An empty value (or blanks only) is the empty string, not an
+         * empty mapping. */
+        if (!ov[i].value[strspn(ov[i].value, " \t")]) {
             aigtatt_cfg_free(value);
             rc = aigtatt_cfg_load_string("''", 2, name, &value);
             if (rc != AIGTATT_OK)

@@ -149,6 +149,22 @@ Test(graph, bad_set_override_names_set)
     cr_assert_eq(rc, 3, "%s", out);
     cr_assert(strstr(out, "did you mean 'emit'"), "%s", out);
     free(out);
+    /* a '#' that YAML would take for a comment is refused, not cut off */
+    rc = th_sh(&out, "%s validate %s --set 'emit.salt=tattoo #3 style'", th_cli(), f);
+    cr_assert_eq(rc, 3, "%s", out);
+    cr_assert(strstr(out, "comment") && strstr(out, "quote it"), "%s", out);
+    free(out);
+    rc = th_sh(&out, "%s validate %s --set 'emit.salt=#ffffff'", th_cli(), f);
+    cr_assert_eq(rc, 3, "%s", out);
+    free(out);
+    /* quoted, or not after a blank, it is part of the value */
+    rc = th_sh(&out, "%s validate %s --set 'emit.salt=\"tattoo #3\"' --set 'emit.salt=a#b'", th_cli(), f);
+    cr_assert_eq(rc, 0, "%s", out);
+    free(out);
+    /* blanks only are the empty text, not a mapping */
+    rc = th_sh(&out, "%s validate %s --set 'emit.salt=  '", th_cli(), f);
+    cr_assert_eq(rc, 0, "%s", out);
+    free(out);
     free(f);
 }
 
