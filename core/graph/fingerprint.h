@@ -7,11 +7,13 @@
 #include "util/hash.h"
 
 /** Adds `path`'s state to `h`: for a file its size and modification time
- *  (nanoseconds); for a folder the same for every entry below it, by
- *  sorted relative name; "missing" when it does not exist. Like make, it
- *  trusts modification times rather than reading every byte. `exclude`
- *  (may be NULL) is a folder left out of the walk: the experiment's own
- *  workdir, which changes with every run. */
+ *  (nanoseconds); for a folder the same for every file below it, by
+ *  sorted relative name (empty folders add nothing); "missing" when it
+ *  does not exist. Like make, it
+ *  trusts modification times rather than reading every byte. Workdirs are
+ *  left out of the walk, since they change with every run: `exclude` (may
+ *  be NULL; the experiment's own, by path or by identity) and any folder
+ *  holding an aigtatt run lock (other experiments'). */
 void aigtatt_fingerprint_path(aigtatt_sha256 *h, const char *path, const char *exclude);
 
 #endif

@@ -563,3 +563,42 @@ Test(graph, tilde_is_home)
     cr_assert_eq(stat(p, &st), 0, "workdir: ~ did not give the default workdir");
     free(f);
 }
+
+/* A node watching a folder that holds workdirs stays cached: its own
+ * workdir is left out also when reached through a symlink, and other
+ * experiments' workdirs (which hold a run lock) are left out too, so two
+ * experiments in one folder do not invalidate each other. */
+Test(graph, watched_folder_skips_workdirs)
+{
+    const char *y = "aigtatt: 1\nname: %s\nnodes:\n  emit:\n    use: test.emit\n    params: {watch: .}\n";
+    char text[256], link[4200], *out;
+    snprintf(text, sizeof text, y, "one");
+    char *f1 = th_write(dir, "one.yaml", text);
+    snprintf(text, sizeof text, y, "two");
+    char *f2 = th_write(dir, "two.yaml", text);
+    snprintf(link, sizeof link, "%s-link", dir);
+    cr_assert_eq(symlink(dir, link), 0);
+    for (int i = 0; i < 2; i++) {
+        /* through the link, with the workdir named by its real path */
+        int rc = th_sh(&out, "cd '%s' && %s run one.yaml --plain --workdir '%s/w1'", link, th_cli(), dir);
+        cr_assert_eq(rc, 0, "%s", out);
+        if (i == 1)
+            cr_assert(strstr(out, "0 nodes ran, 1 from cache"), "the symlinked workdir was walked: %s", out);
+        free(out);
+    }
+    int rc = th_sh(&out, "cd '%s' && %s run one.yaml --plain && %s run two.yaml --plain && %s run one.yaml --plain",
+                   dir, th_cli(), th_cli(), th_cli());
+    cr_assert_eq(rc, 0, "%s", out);
+    /* one: ran (a new workdir); two: ran; one again: cached */
+    const char *first = strstr(out, "finished: "), *second = first ? strstr(first + 1, "finished: ") : NULL,
+               *third = second ? strstr(second + 1, "finished: ") : NULL;
+    cr_assert(third && !strncmp(third, "finished: 0 nodes ran, 1 from cache", 35),
+              "another experiment's workdir reran one: %s", out);
+    free(out);
+    rc = th_sh(&out, "cd '%s' && %s run one.yaml --plain", dir, th_cli());
+    cr_assert(rc == 0 && strstr(out, "0 nodes ran, 1 from cache"), "another experiment's workdir reran one: %s", out);
+    free(out);
+    unlink(link);
+    free(f1);
+    free(f2);
+}
