@@ -2,6 +2,7 @@
 #include "graph/experiment.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -599,6 +600,7 @@ void aigtatt_experiment_free(aigtatt_experiment *e)
         }
         free(n->inputs);
         aigtatt_params_free(n->params);
+        free(n->uses);
         free(n->id);
     }
     free(e->nodes);
@@ -654,20 +656,33 @@ static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *
 
 /* Building blocks the node looks up (augment ops, ...) are part of its key:
  * a new version of an op must rerun the node that uses it. */
-static int hash_uses(aigtatt_sha256 *h, const aigtatt_node *n)
+/* Also keeps them as n->uses, so that node.json and lock.json say which
+ * building blocks (and versions) made the outputs: `backend: {}` names
+ * none, the key holds the one the build chose. */
+static int hash_uses(aigtatt_sha256 *h, aigtatt_node *n)
 {
+    free(n->uses);
+    n->uses = NULL;
     if (!n->comp->node.uses)
         return AIGTATT_OK;
     uses_list u = {0};
     n->comp->node.uses(n->params, uses_add, &u);
     if (u.n > 1)
         qsort(u.names, u.n, sizeof *u.names, cmp_str);
+    json_t *j = json_object();
     for (size_t i = 0; i < u.n; i++) {
         const aigtatt_component *c = aigtatt_registry_find(u.names[i]);
+        const char *ver = c ? c->desc.version : "(missing)";
         aigtatt_sha256_field(h, u.names[i]);
-        aigtatt_sha256_field(h, c ? c->desc.version : "(missing)");
+        aigtatt_sha256_field(h, ver);
+        if (j)
+            json_object_set_new(j, u.names[i], json_string(ver));
         free(u.names[i]);
     }
+    n->uses = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(j);
+    if (!n->uses)
+        u.oom = 1;
     free(u.names);
     if (u.oom) {
         aigtatt_set_error("out of memory");

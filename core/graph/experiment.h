@@ -26,6 +26,8 @@ typedef struct aigtatt_node {
     size_t n_inputs;
     uint64_t seed;
     char key[65];                    /* cache key, set by aigtatt_experiment_keys */
+    char *uses;                      /* JSON {component: version} of what uses()
+                                        named for the key; NULL for none */
 } aigtatt_node;
 
 typedef struct aigtatt_experiment {

@@ -113,8 +113,11 @@ void aigtatt_fingerprint_path(aigtatt_sha256 *h, const char *path, const char *e
         aigtatt_sha256_field(h, "missing");
         return;
     }
-    add_stat(h, "", &st);
-    if (S_ISDIR(st.st_mode)) {
+    if (!S_ISDIR(st.st_mode)) {
+        add_stat(h, "", &st);
+    } else {
+        /* a folder, like the ones below it, only through what it holds */
+        aigtatt_sha256_field(h, "folder");
         size_t count = 0;
         skip sk = {.path = exclude};
         struct stat ws;

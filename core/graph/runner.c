@@ -236,6 +236,8 @@ static json_t *node_json(const aigtatt_experiment *e, const aigtatt_node *n)
     char *pj = aigtatt_params_canonical_json(n->params);
     json_object_set_new(o, "params", pj ? json_loads(pj, 0, NULL) : json_null());
     free(pj);
+    if (n->uses)
+        json_object_set_new(o, "uses", json_loads(n->uses, 0, NULL));
     json_t *ins = json_object();
     for (size_t i = 0; i < n->n_inputs; i++) {
         const aigtatt_input_ref *r = &n->inputs[i];
@@ -248,6 +250,22 @@ static json_t *node_json(const aigtatt_experiment *e, const aigtatt_node *n)
     }
     json_object_set_new(o, "inputs", ins);
     return o;
+}
+
+/* A cached node's lock entry shows the parameters that made its outputs,
+ * from the cache entry's node.json: they differ from this run's in the
+ * parameters left out of the key (no_key: thread counts, intervals). */
+static void cached_params(const aigtatt_experiment *e, const aigtatt_node *n, json_t *o)
+{
+    char *dir = entry_dir(e, n);
+    char *path = dir ? aigtatt_path_join(dir, "node.json") : NULL;
+    json_t *made = path ? json_load_file(path, 0, NULL) : NULL;
+    json_t *p = made ? json_object_get(made, "params") : NULL;
+    if (p)
+        json_object_set(o, "params", p);
+    json_decref(made);
+    free(path);
+    free(dir);
 }
 
 static int write_json(const char *path, json_t *j)
@@ -535,6 +553,8 @@ int aigtatt_experiment_run(aigtatt_experiment *e, const aigtatt_run_opts *opts, 
     for (size_t k = 0; k < e->n_nodes; k++) {
         size_t idx = e->order[k];
         json_t *o = node_json(e, &e->nodes[idx]);
+        if (status[idx] && !strcmp(status[idx], "cached"))
+            cached_params(e, &e->nodes[idx], o);
         json_object_set_new(o, "status", json_string(status[idx] ? status[idx] : "skipped"));
         if (status[idx] && !strcmp(status[idx], "ran"))
             json_object_set_new(o, "seconds", json_real(secs[idx]));

@@ -260,6 +260,18 @@ Test(graph, no_key_parameter_keeps_the_cache)
     th_sh(&meta, "cat %s/latest/nodes/emit/node.json", wd);
     cr_assert(meta && strstr(meta, "\"threads\": 1"), "node.json lacks the producing run's threads: %s", meta);
     free(meta);
+    /* and so does lock.json for the cached node */
+    th_sh(&meta, "cat %s/latest/lock.json", wd);
+    cr_assert(meta && strstr(meta, "\"threads\": 1") && !strstr(meta, "\"threads\": 7"),
+              "lock.json shows parameters that did not make the cached outputs: %s", meta);
+    free(meta);
+    /* what uses() named for the key is recorded with its version */
+    rc = th_sh(&out, "%s run %s --workdir %s --plain --set copy.uses=test.emit", th_cli(), f, wd);
+    cr_assert_eq(rc, 0, "%s", out);
+    free(out);
+    th_sh(&meta, "cat %s/latest/nodes/copy/node.json", wd);
+    cr_assert(meta && strstr(meta, "\"uses\": {") && strstr(meta, "\"test.emit\": \"1\""), "%s", meta);
+    free(meta);
     rc = th_sh(&out, "%s run %s --workdir %s --plain --set emit.ratio=0.25", th_cli(), f, wd);
     cr_assert_eq(rc, 0, "%s", out);
     free(out);
