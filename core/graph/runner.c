@@ -252,6 +252,54 @@ static json_t *node_json(const aigtatt_experiment *e, const aigtatt_node *n)
     return o;
 }
 
+/* Sets `key` of mapping `map` to `text`: a double-quoted scalar (JSON's
+ * string syntax is YAML's), or a plain one when `plain`. */
+static int set_text(aigtatt_cfg *map, const char *key, const char *text, int plain)
+{
+    json_t *j = json_string(text);
+    char *q = j && !plain ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
+    json_decref(j);
+    const char *src = plain ? text : q;
+    aigtatt_cfg *v = NULL;
+    int rc = src ? aigtatt_cfg_load_string(src, strlen(src), "resolved", &v) : AIGTATT_ERR_INVALID;
+    free(q);
+    return rc == AIGTATT_OK ? aigtatt_cfg_map_set(map, key, v) : rc;
+}
+
+/* The experiment as this run resolved it, runnable from the run folder:
+ * overrides applied, and what depended on the file's place or defaults
+ * written out (name, seed, the absolute workdir, PATH parameters made
+ * absolute), so `aigtatt run runs/<stamp>/resolved.yaml` repeats the run
+ * into the same workdir and finds its cache. */
+static char *resolved_yaml(const aigtatt_experiment *e)
+{
+    aigtatt_cfg *r = aigtatt_cfg_clone(e->root);
+    if (!r)
+        return NULL;
+    char seed[32];
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)e->seed);
+    set_text(r, "name", e->name, 0);
+    set_text(r, "seed", seed, 1);
+    set_text(r, "workdir", e->workdir, 0);
+    aigtatt_cfg *nodes = (aigtatt_cfg *)aigtatt_cfg_get(r, "nodes");
+    for (size_t k = 0; nodes && k < e->n_nodes; k++) {
+        const aigtatt_node *n = &e->nodes[k];
+        aigtatt_cfg *nm = (aigtatt_cfg *)aigtatt_cfg_get(nodes, n->id);
+        for (size_t i = 0; nm && i < n->comp->n_params; i++) {
+            const aigtatt_param_desc *d = &n->comp->params[i];
+            const char *v = d->type == AIGTATT_PARAM_PATH ? aigtatt_params_string(n->params, d->name) : NULL;
+            if (!v || !*v || !aigtatt_params_is_set(n->params, d->name))
+                continue;
+            aigtatt_cfg *pm = (aigtatt_cfg *)aigtatt_cfg_get(nm, "params");
+            if (pm && aigtatt_cfg_type_of(pm) == AIGTATT_CFG_MAP)
+                set_text(pm, d->name, v, 0);
+        }
+    }
+    char *yaml = aigtatt_cfg_to_yaml(r);
+    aigtatt_cfg_free(r);
+    return yaml;
+}
+
 /* A cached node's lock entry shows the parameters that made its outputs,
  * from the cache entry's node.json: they differ from this run's in the
  * parameters left out of the key (no_key: thread counts, intervals). */
@@ -469,7 +517,7 @@ int aigtatt_experiment_run(aigtatt_experiment *e, const aigtatt_run_opts *opts, 
         goto out;
     }
     snprintf(s->run_dir, sizeof s->run_dir, "%s", run_dir);
-    char *yaml = aigtatt_cfg_to_yaml(e->root);
+    char *yaml = resolved_yaml(e);
     char *yp = aigtatt_path_join(run_dir, "resolved.yaml");
     if (yaml && yp)
         aigtatt_write_file_atomic(yp, yaml, strlen(yaml));

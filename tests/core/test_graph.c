@@ -614,3 +614,23 @@ Test(graph, watched_folder_skips_workdirs)
     free(f1);
     free(f2);
 }
+
+/* resolved.yaml runs as it stands, from anywhere: overrides applied, and
+ * the name, seed, workdir and PATH values written out, so the rerun lands
+ * in the same workdir and finds every node cached. */
+Test(graph, resolved_yaml_reruns_from_the_cache)
+{
+    char data[4200];
+    snprintf(data, sizeof data, "%s/data", dir);
+    cr_assert_eq(mkdir(data, 0755), 0);
+    char *f = th_write(dir, "r.yaml", "aigtatt: 1\nnodes:\n  emit:\n    use: test.emit\n    params: {watch: data}\n");
+    char *out;
+    int rc = th_sh(&out, "cd '%s' && %s run r.yaml --plain --set emit.count=2", dir, th_cli());
+    cr_assert_eq(rc, 0, "%s", out);
+    free(out);
+    rc = th_sh(&out, "cd / && %s run '%s/aigtatt-out/r/latest/resolved.yaml' --plain", th_cli(), dir);
+    cr_assert(rc == 0 && strstr(out, "0 nodes ran, 1 from cache") && strstr(out, "aigtatt-out/r/runs"),
+              "resolved.yaml did not rerun from the cache: %s", out);
+    free(out);
+    free(f);
+}
