@@ -128,6 +128,34 @@ Test(io, csv_with_header_quotes_and_tabs)
     bm_emb_free(&b);
 }
 
+/* pandas' to_csv names the feature columns 0, 1, ...: the header is
+ * known by its path / label / identity column, not by a non-numeric third
+ * field, and never read as an embedding. */
+Test(io, csv_header_with_numeric_column_names)
+{
+    static const char *heads[] = {"path,label,0,1\n", "file,label,0,1\n", "path,id,0,1\n",
+                                  "image\tidentity\t0\t1\n"};
+    for (size_t h = 0; h < sizeof heads / sizeof *heads; h++) {
+        int tab = strchr(heads[h], '\t') != NULL;
+        char text[256], err[BM_ERRLEN] = "";
+        snprintf(text, sizeof text, tab ? "%sx.jpg\tT1\t1\t2\ny.jpg\tT2\t3\t4\n"
+                                        : "%sx.jpg,T1,1,2\ny.jpg,T2,3,4\n", heads[h]);
+        bm_emb e;
+        cr_assert_eq(bm_emb_read_csv(put("pd.csv", text), &e, err), 0, "%s", err);
+        cr_expect_eq(e.n, 2, "header %zu read as a row", h);
+        cr_expect_str_eq(e.path[0], "x.jpg");
+        cr_expect_eq(e.x[0], 1.0f);
+        bm_emb_free(&e);
+    }
+    /* Without those names a numeric first row is data. */
+    bm_emb e;
+    char err[BM_ERRLEN] = "";
+    cr_assert_eq(bm_emb_read_csv(put("nh.csv", "p,l,0,1\nx.jpg,T1,1,2\n"), &e, err), 0, "%s", err);
+    cr_expect_eq(e.n, 2);
+    cr_expect_str_eq(e.path[0], "p");
+    bm_emb_free(&e);
+}
+
 Test(io, bad_csv_gets_clear_errors)
 {
     cr_expect(strstr(fails_csv("p,l,1,2\np,l,nan,2\n"), "bad.csv:2: feature 1 is NaN"));

@@ -1,6 +1,7 @@
 /* Protocols on embedding sets built so the answer is known: similarity
  * blocks against double-precision dot products, pair counts, separable
- * clusters, the BIVTatt source exclusion, seeded folds, and the errors. */
+ * clusters, the BIVTatt source exclusion, seeded folds (and that they
+ * follow identity names, not row positions), and the errors. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
@@ -301,8 +302,168 @@ Test(protocol, singletons_policy)
     cr_assert_eq(bm_open_set(&env, &e, &c, &or), 0, "%s", env.err);
     cr_expect_eq(or.n_nonmated, 1 + 2, "the unenrolled one plus both singletons");
     bm_open_result_free(&or);
+    /* Each protocol says what it made of them: the closed set enrols
+     * them, the open set searches them. */
+    cr_assert_eq(env.n_warnings, 3);
+    cr_expect(strstr(env.warnings[0], "closed set") && strstr(env.warnings[0], "left out"), "%s",
+              env.warnings[0]);
+    cr_expect(strstr(env.warnings[1], "closed set") &&
+              strstr(env.warnings[1], "used as gallery distractors"), "%s", env.warnings[1]);
+    cr_expect(strstr(env.warnings[2], "open set") &&
+              strstr(env.warnings[2], "searched as non-mated identities") &&
+              !strstr(env.warnings[2], "gallery"), "%s", env.warnings[2]);
     bm_env_free(&env);
     bm_emb_free(&e);
+}
+
+/* The rows of `src` in `order` (n of them), plus, with `extra`, one more
+ * row of that identity: a new set, finished and normalised like any. */
+static bm_emb reordered(const bm_emb *src, const size_t *order, size_t n, const char *extra)
+{
+    bm_emb e = {0};
+    char err[BM_ERRLEN];
+    size_t m = n + (extra != NULL), d = src->d;
+    cr_assert_eq(bm_alloc_rows(&e, m, err), 0);
+    e.d = d;
+    e.x = malloc(m * d * sizeof *e.x);
+    for (size_t i = 0; i < n; i++) {
+        memcpy(e.x + i * d, src->x + order[i] * d, d * sizeof *e.x);
+        e.label[i] = bm_strdup(src->label[order[i]]);
+        e.path[i] = bm_strdup(src->path[order[i]]);
+    }
+    if (extra) {
+        uint64_t s = 77;
+        for (size_t k = 0; k < d; k++)
+            e.x[n * d + k] = (float)ref_normal(&s);
+        e.label[n] = bm_strdup(extra);
+        char p[64];
+        snprintf(p, sizeof p, "%s/0.jpg", extra);
+        e.path[n] = bm_strdup(p);
+    }
+    cr_assert_eq(bm_emb_finish(&e, "test", err), 0, "%s", err);
+    bm_emb_normalise(&e);
+    return e;
+}
+
+/* Everything the identification protocols report, for exact comparison. */
+typedef struct id_metrics {
+    bm_closed_result cr;
+    bm_open_result or;
+} id_metrics;
+
+static id_metrics identify(const bm_emb *e, const bm_id_cfg *c)
+{
+    bm_env env = {.gemm = BM_GEMM_BUILTIN};
+    id_metrics m;
+    cr_assert_eq(bm_closed_set(&env, e, c, &m.cr), 0, "%s", env.err);
+    cr_assert_eq(bm_open_set(&env, e, c, &m.or), 0, "%s", env.err);
+    bm_env_free(&env);
+    return m;
+}
+
+static void expect_same_id(const id_metrics *a, const id_metrics *b, const char *what)
+{
+    for (size_t r = 0; r < a->cr.max_rank; r++)
+        cr_expect_eq(a->cr.cmc[r].mean, b->cr.cmc[r].mean, "%s: closed-set rank %zu", what, r + 1);
+    cr_expect_eq(a->cr.map.mean, b->cr.map.mean, "%s: mAP", what);
+    cr_expect_eq(a->cr.pk[1].mean, b->cr.pk[1].mean, "%s: P@5", what);
+    cr_expect_eq(a->or.eer.mean, b->or.eer.mean, "%s: open-set EER", what);
+    cr_expect_eq(a->or.eer.std, b->or.eer.std, "%s: open-set EER std", what);
+    for (int o = 0; o < BM_N_OPS; o++)
+        cr_expect_eq(a->or.fnir_at_fpir_le[o].mean, b->or.fnir_at_fpir_le[o].mean,
+                     "%s: FNIR at FPIR op %d", what, o);
+    cr_expect_eq(a->or.pooled.n, b->or.pooled.n, "%s: pooled curve", what);
+}
+
+static void free_id(id_metrics *m)
+{
+    bm_closed_result_free(&m->cr);
+    bm_open_result_free(&m->or);
+}
+
+static bm_ver_result verify_with(const bm_emb *e, bm_impostors how)
+{
+    bm_env env = {.gemm = BM_GEMM_BUILTIN};
+    bm_ver_cfg vc = {.seed = 5, .impostors = how, .sample_pairs = 2000};
+    bm_ver_result r;
+    cr_assert_eq(bm_verify(&env, e, &vc, &r), 0, "%s", env.err);
+    bm_env_free(&env);
+    qsort(r.imp, r.n_imp, sizeof *r.imp, cmpd);
+    return r;
+}
+
+/* Non-zero when the sorted scores a[0..na) all occur in the sorted b. */
+static int sub_multiset(const double *a, size_t na, const double *b, size_t nb)
+{
+    size_t j = 0;
+    for (size_t i = 0; i < na; i++) {
+        while (j < nb && b[j] < a[i])
+            j++;
+        if (j == nb || b[j] != a[i])
+            return 0;
+        j++;
+    }
+    return 1;
+}
+
+/* The review's case: every draw is keyed by the identity's name and picks
+ * among its rows in path order, so the same embeddings with the rows
+ * shuffled, or with one more single-image identity that singletons: skip
+ * leaves out, give the same folds and the same numbers. ("T010a" sorts
+ * among the others, moving every later identity's label index.) */
+Test(protocol, draws_follow_identity_names_not_rows)
+{
+    size_t L = 30, K[30];
+    for (size_t l = 0; l < L; l++)
+        K[l] = 2 + l % 4;
+    bm_emb src = make(L, K, 24, 1.1, 31);
+    size_t n = src.n, *ord = malloc(n * sizeof *ord), *shuf = malloc(n * sizeof *shuf);
+    uint64_t s = 9;
+    for (size_t i = 0; i < n; i++)
+        ord[i] = shuf[i] = i;
+    for (size_t i = n; i > 1; i--) {
+        size_t j = (size_t)(ref_rand(&s) % i), t = shuf[i - 1];
+        shuf[i - 1] = shuf[j];
+        shuf[j] = t;
+    }
+    bm_emb base = reordered(&src, ord, n, NULL), mixed = reordered(&src, shuf, n, NULL),
+           more = reordered(&src, ord, n, "T010a");
+    bm_id_cfg c = idcfg();
+    c.singletons = BM_SINGLE_SKIP;
+    id_metrics a = identify(&base, &c), b = identify(&mixed, &c), m = identify(&more, &c);
+    cr_expect(a.cr.cmc[0].mean < 1.0 && a.or.eer.mean > 0, "noisy enough to be a real test");
+    expect_same_id(&a, &b, "rows shuffled");
+    expect_same_id(&a, &m, "a left-out identity added");
+    free_id(&a);
+    free_id(&b);
+    free_id(&m);
+
+    /* Verification, per_identity: the same pairs whatever the row order;
+     * with one more identity, its own pairs come on top of the same ones. */
+    bm_ver_result va = verify_with(&base, BM_IMP_PER_ID), vb = verify_with(&mixed, BM_IMP_PER_ID),
+                  vm = verify_with(&more, BM_IMP_PER_ID);
+    cr_assert_eq(va.n_imp, vb.n_imp);
+    cr_expect_eq(memcmp(va.imp, vb.imp, va.n_imp * sizeof *va.imp), 0, "rows shuffled");
+    cr_expect_eq(va.st.eer.eer, vb.st.eer.eer);
+    cr_expect_eq(vm.n_imp, (L + 1) * L);
+    cr_expect(sub_multiset(va.imp, va.n_imp, vm.imp, vm.n_imp),
+              "the other identities' impostor pairs stay when one is added");
+    bm_ver_result_free(&va);
+    bm_ver_result_free(&vb);
+    bm_ver_result_free(&vm);
+    /* A seeded sample draws from the grouped order, not file rows. */
+    va = verify_with(&base, BM_IMP_SAMPLE);
+    vb = verify_with(&mixed, BM_IMP_SAMPLE);
+    cr_expect_eq(memcmp(va.imp, vb.imp, va.n_imp * sizeof *va.imp), 0, "sample, rows shuffled");
+    bm_ver_result_free(&va);
+    bm_ver_result_free(&vb);
+
+    free(ord);
+    free(shuf);
+    bm_emb_free(&src);
+    bm_emb_free(&base);
+    bm_emb_free(&mixed);
+    bm_emb_free(&more);
 }
 
 /* BIVTatt: probes are transformed copies of gallery originals and must

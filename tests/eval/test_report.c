@@ -153,6 +153,65 @@ Test(report, shows_ids_when_images_are_missing, .timeout = 120)
     ref_end(&r);
 }
 
+/* Writes DIR/emb.csv whose labels fight the embeddings: rows alternate
+ * between two tight clusters, and each identity holds one row of each, so
+ * genuine pairs are less alike than most impostor pairs. */
+static void make_reversed_set(const char *dir)
+{
+    char text[4096];
+    size_t n = 0;
+    uint64_t s = 3;
+    n += (size_t)snprintf(text + n, sizeof text - n, "path,label,f1,f2,f3\n");
+    for (int i = 0; i < 16; i++) {
+        double a = i % 2 ? 0 : 1, b = 1 - a;
+        n += (size_t)snprintf(text + n, sizeof text - n, "img/R%02d/%d.png,R%02d,%.4f,%.4f,%.4f\n",
+                              i / 2, i % 2, i / 2, a + 0.05 * ref_normal(&s),
+                              b + 0.05 * ref_normal(&s), 0.05 * ref_normal(&s));
+    }
+    ev_write(dir, "emb.csv", text);
+}
+
+/* The verification section states the rule its rates were computed
+ * under: with polarity: flip the scores are distances, accepted when at
+ * most the threshold; otherwise at least. */
+Test(report, states_the_acceptance_rule_of_the_polarity, .timeout = 120)
+{
+    ref_run r;
+    ref_begin(&r);
+    make_reversed_set(r.dir);
+    char *rep = make_report(r.dir, "--set polarity=flip", NULL);
+    char *html = ev_read(rep);
+    cr_assert_not_null(html, "%s", rep);
+    /* The section's opening paragraph (the rest is tables and plots). */
+    const char *sec = strstr(html, "<section id=\"verification\">");
+    cr_assert_not_null(sec);
+    const char *end = strstr(sec, "</p>");
+    cr_assert_not_null(end);
+    size_t len = (size_t)(end - sec);
+    char *v = malloc(len + 1);
+    memcpy(v, sec, len);
+    v[len] = 0;
+    cr_expect(strstr(v, "accepted when its score is at most the threshold"), "%s", v);
+    cr_expect(strstr(v, "polarity: flip"), "the section says the scores were flipped: %s", v);
+    cr_expect_null(strstr(v, "at least the threshold"), "%s", v);
+    free(v);
+    free(html);
+    free(rep);
+
+    /* warn (the default): similarities as they are, and a note that they
+     * look reversed. */
+    ev_sh(NULL, "rm -rf '%s/out'", r.dir);
+    rep = make_report(r.dir, NULL, NULL);
+    html = ev_read(rep);
+    cr_assert_not_null(html, "%s", rep);
+    cr_expect(strstr(html, "accepted when its score is at least the threshold"));
+    cr_expect(strstr(html, "look reversed"));
+    cr_expect_null(strstr(html, "at most the threshold"));
+    free(html);
+    free(rep);
+    ref_end(&r);
+}
+
 #ifdef BM_HAVE_CAIRO
 /* Decodes PNG bytes with the core's loader (RGBA). */
 static aigtatt_image *decode(const unsigned char *png, size_t n)

@@ -173,3 +173,51 @@ size_t *bm_emb_label_counts(const bm_emb *e)
             c[e->lab[i]]++;
     return c;
 }
+
+void bm_groups_free(bm_groups *g)
+{
+    free(g->start);
+    free(g->rows);
+    g->start = g->rows = NULL;
+}
+
+typedef struct row_key {
+    int32_t lab;
+    const char *id;
+    size_t row;
+} row_key;
+
+static int cmp_row_key(const void *x, const void *y)
+{
+    const row_key *a = x, *b = y;
+    if (a->lab != b->lab)
+        return a->lab < b->lab ? -1 : 1;
+    int c = strcmp(a->id, b->id);
+    if (c)
+        return c;
+    return (a->row > b->row) - (a->row < b->row);
+}
+
+int bm_emb_groups(const bm_emb *e, bm_groups *g)
+{
+    g->start = calloc(e->n_labels + 1, sizeof *g->start);
+    g->rows = malloc((e->n ? e->n : 1) * sizeof *g->rows);
+    row_key *k = malloc((e->n ? e->n : 1) * sizeof *k);
+    if (!g->start || !g->rows || !k) {
+        free(k);
+        bm_groups_free(g);
+        return AIGTATT_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < e->n; i++) {
+        k[i] = (row_key){e->lab[i], e->id[i] ? e->id[i] : "", i};
+        g->start[e->lab[i] + 1]++;
+    }
+    for (size_t l = 0; l < e->n_labels; l++)
+        g->start[l + 1] += g->start[l];
+    /* Sorted by label first, the keys fall into place group by group. */
+    qsort(k, e->n, sizeof *k, cmp_row_key);
+    for (size_t i = 0; i < e->n; i++)
+        g->rows[i] = k[i].row;
+    free(k);
+    return AIGTATT_OK;
+}

@@ -32,7 +32,8 @@ void bm_emb_free(bm_emb *e);
 int bm_emb_read_matrix(const char *file, const char *tensor, bm_emb *e, char *err);
 
 /* Reads a CSV of `path,label,f1,...,fd` rows (an optional header row is
- * recognised by a non-numeric third field). */
+ * recognised by a non-numeric third field, a first field "path", or a
+ * second field "label" or "identity": pandas writes `path,label,0,1,...`). */
 int bm_emb_read_csv(const char *file, bm_emb *e, char *err);
 
 /* Reads the per-row labels of a matrix from a CSV/TSV text file with one
@@ -54,6 +55,18 @@ void bm_emb_normalise(bm_emb *e);
 
 /* Number of rows per label (n_labels entries, malloc'd), or NULL. */
 size_t *bm_emb_label_counts(const bm_emb *e);
+
+/* Rows of each identity, CSR-style: rows[start[l] .. start[l + 1]) are
+ * those of label l, ordered by id (the image path), then row. Protocols
+ * draw images by position in this order, so a draw picks the same image
+ * however the rows of the file are ordered. */
+typedef struct bm_groups {
+    size_t *start, *rows;
+} bm_groups;
+
+/* AIGTATT_OK, or AIGTATT_ERR_NOMEM (g then holds nothing). */
+int bm_emb_groups(const bm_emb *e, bm_groups *g);
+void bm_groups_free(bm_groups *g);
 
 /* Internal helpers shared by the readers. */
 char *bm_strdup(const char *s);

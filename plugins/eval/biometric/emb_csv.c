@@ -84,6 +84,16 @@ static int is_number(const char *s)
     return *end == 0;
 }
 
+/* The first row is a header when its third field is not a number, or,
+ * since pandas names feature columns 0, 1, ..., when its first field is
+ * "path" (as the label files' header) or its second "label" or
+ * "identity". */
+static int is_header(const fields *f)
+{
+    return !is_number(f->v[2]) || !strcmp(f->v[0], "path") || !strcmp(f->v[1], "label") ||
+           !strcmp(f->v[1], "identity");
+}
+
 /* A tab in the first row means tab-separated (paths may hold commas, and
  * CSV rarely holds tabs). */
 static char detect_sep(const char *line)
@@ -153,7 +163,7 @@ int bm_emb_read_csv(const char *file, bm_emb *e, char *err)
             rc = AIGTATT_ERR_FORMAT;
             break;
         }
-        if (g.n == 0 && !g.d && !is_number(f.v[2]))
+        if (g.n == 0 && !g.d && is_header(&f))
             continue; /* the header row */
         size_t d = f.n - 2;
         if (!g.d) {

@@ -1,6 +1,7 @@
 /* Protocol services: warnings, seeded generators, block scheduling. */
 #include "protocol.h"
 
+#include <aigtatt/types.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,4 +72,31 @@ uint64_t bm_derive(const bm_env *env, uint64_t seed, const char *label, uint64_t
         h = (h ^ (unsigned char)*p) * 1099511628211ull;
     uint64_t s = h ^ (index * 0xd1b54a32d192ed03ull);
     return bm_rand(&s);
+}
+
+int bm_namer_init(bm_namer *nm, const bm_emb *e)
+{
+    size_t longest = 0;
+    for (size_t l = 0; l < e->n_labels; l++) {
+        size_t n = strlen(e->label_names[l]);
+        longest = n > longest ? n : longest;
+    }
+    nm->cap = BM_STREAM_MAX + 1 + longest + 1;
+    nm->buf = malloc(nm->cap);
+    return nm->buf ? AIGTATT_OK : AIGTATT_ERR_NOMEM;
+}
+
+void bm_namer_free(bm_namer *nm)
+{
+    free(nm->buf);
+    nm->buf = NULL;
+    nm->cap = 0;
+}
+
+uint64_t bm_derive_named(const bm_env *env, bm_namer *nm, uint64_t seed, const char *stream,
+                         const char *name, uint64_t index)
+{
+    /* Streams are the protocols' own constants, so this never truncates. */
+    snprintf(nm->buf, nm->cap, "%.*s/%s", BM_STREAM_MAX, stream, name);
+    return bm_derive(env, seed, nm->buf, index);
 }

@@ -11,7 +11,10 @@
  * more images is enrolled (one gallery image each, another image as a
  * mated search); every other identity gives one non-mated search. FPIR and
  * FNIR follow ISO/IEC 19795-1: a mated search is found only with its mate
- * at rank <= R and a score >= T. */
+ * at rank <= R and a score >= T.
+ * Every draw for an identity is keyed by its name and picks among its rows
+ * in id order (bm_emb_groups), so shuffling the file's rows, or adding an
+ * identity that is left out, leaves the other identities' draws alone. */
 #include "protocol.h"
 
 #include <aigtatt/types.h>
@@ -58,40 +61,16 @@ static bm_ms acc_get(const acc *a)
     return r;
 }
 
-/* Two distinct images of an identity (rows of label l in row order). */
-typedef struct idrows {
-    size_t *start, *rows;
-} idrows;
-
-static int group(const bm_emb *e, idrows *g)
-{
-    g->start = calloc(e->n_labels + 1, sizeof *g->start);
-    g->rows = malloc(e->n * sizeof *g->rows);
-    size_t *fill = malloc((e->n_labels + 1) * sizeof *fill);
-    if (!g->start || !g->rows || !fill) {
-        free(fill);
-        return AIGTATT_ERR_NOMEM;
-    }
-    for (size_t i = 0; i < e->n; i++)
-        g->start[e->lab[i] + 1]++;
-    for (size_t l = 0; l < e->n_labels; l++)
-        g->start[l + 1] += g->start[l];
-    memcpy(fill, g->start, (e->n_labels + 1) * sizeof *fill);
-    for (size_t i = 0; i < e->n; i++)
-        g->rows[fill[e->lab[i]]++] = i;
-    free(fill);
-    return AIGTATT_OK;
-}
-
-static size_t count_of(const idrows *g, size_t l)
+static size_t count_of(const bm_groups *g, size_t l)
 {
     return g->start[l + 1] - g->start[l];
 }
 
 /* Checks identities with a single image against the singletons policy;
- * returns how many there are, or (size_t)-1 after setting env->err. */
-static size_t check_singletons(bm_env *env, const bm_emb *e, const idrows *g,
-                               const bm_id_cfg *cfg, const char *proto)
+ * returns how many there are, or (size_t)-1 after setting env->err.
+ * `kept_as` says what the protocol makes of them under distractor. */
+static size_t check_singletons(bm_env *env, const bm_emb *e, const bm_groups *g,
+                               const bm_id_cfg *cfg, const char *proto, const char *kept_as)
 {
     size_t n1 = 0, first = 0;
     for (size_t l = 0; l < e->n_labels; l++)
@@ -107,8 +86,7 @@ static size_t check_singletons(bm_env *env, const bm_emb *e, const idrows *g,
     if (n1)
         bm_env_warn(env, "%s: %zu identit%s a single image, %s", proto, n1,
                     n1 == 1 ? "y has" : "ies have",
-                    cfg->singletons == BM_SINGLE_SKIP ? "left out"
-                                                      : "used as gallery distractors");
+                    cfg->singletons == BM_SINGLE_SKIP ? "left out" : kept_as);
     return n1;
 }
 
@@ -280,7 +258,8 @@ static int match(const char *a, const char *b)
 int bm_closed_set(bm_env *env, const bm_emb *e, const bm_id_cfg *cfg, bm_closed_result *out)
 {
     memset(out, 0, sizeof *out);
-    idrows g = {0};
+    bm_groups g = {0};
+    bm_namer names = {0};
     size_t *probes = NULL, *gallery = NULL;
     bm_search *s = NULL;
     double *ap = NULL, *pk = NULL, *cmc_tmp = NULL;
@@ -291,7 +270,7 @@ int bm_closed_set(bm_env *env, const bm_emb *e, const bm_id_cfg *cfg, bm_closed_
         snprintf(env->err, sizeof env->err, "closed set: max_rank and folds must be >= 1");
         return AIGTATT_ERR_INVALID;
     }
-    if (group(e, &g))
+    if (bm_emb_groups(e, &g) || bm_namer_init(&names, e))
         goto done;
     probes = malloc(e->n * sizeof *probes);
     gallery = malloc(e->n * sizeof *gallery);
@@ -374,7 +353,8 @@ int bm_closed_set(bm_env *env, const bm_emb *e, const bm_id_cfg *cfg, bm_closed_
         out->n_gallery = ng;
         out->n_probes = kept;
     } else {
-        size_t n1 = check_singletons(env, e, &g, cfg, "closed set (k-fold)");
+        size_t n1 = check_singletons(env, e, &g, cfg, "closed set (k-fold)",
+                                     "used as gallery distractors");
         if (n1 == (size_t)-1) {
             rc = AIGTATT_ERR_INVALID;
             goto done;
@@ -391,8 +371,9 @@ int bm_closed_set(bm_env *env, const bm_emb *e, const bm_id_cfg *cfg, bm_closed_
             for (size_t l = 0; l < e->n_labels; l++) {
                 size_t c = count_of(&g, l);
                 const size_t *r = g.rows + g.start[l];
-                uint64_t st = bm_derive(env, cfg->seed, "closed-set-fold", f * e->n_labels + l);
                 if (c >= 2) {
+                    uint64_t st = bm_derive_named(env, &names, cfg->seed, "closed-set-fold",
+                                                  e->label_names[l], f);
                     size_t a = bm_rand_below(&st, c), b = (a + 1 + bm_rand_below(&st, c - 1)) % c;
                     gallery[ng++] = r[a];
                     probes[np++] = r[b];
@@ -421,8 +402,8 @@ int bm_closed_set(bm_env *env, const bm_emb *e, const bm_id_cfg *cfg, bm_closed_
 done:
     if (rc == AIGTATT_ERR_NOMEM && !env->err[0])
         snprintf(env->err, sizeof env->err, "closed set: out of memory");
-    free(g.start);
-    free(g.rows);
+    bm_groups_free(&g);
+    bm_namer_free(&names);
     free(probes);
     free(gallery);
     free(s);
@@ -437,11 +418,44 @@ done:
     return rc;
 }
 
+/* An identity of the open-set split and its fold's draw. */
+typedef struct keyed {
+    uint64_t key;
+    size_t l;
+} keyed;
+
+static int cmp_keyed(const void *x, const void *y)
+{
+    const keyed *a = x, *b = y;
+    if (a->key != b->key)
+        return a->key < b->key ? -1 : 1;
+    return (a->l > b->l) - (a->l < b->l);
+}
+
+/* Fold f's order of the identities with two or more images (the first
+ * n_enrol are enrolled): each ranked by a draw keyed by its name rather
+ * than shuffled by position, so an identity added or removed moves the
+ * others only through the boundary, never reshuffles them. Returns how
+ * many there are. */
+static size_t split_order(const bm_env *env, bm_namer *nm, const bm_emb *e, const bm_groups *g,
+                          uint64_t seed, size_t f, keyed *k)
+{
+    size_t k2 = 0;
+    for (size_t l = 0; l < e->n_labels; l++)
+        if (count_of(g, l) >= 2)
+            k[k2++] = (keyed){bm_derive_named(env, nm, seed, "open-set-split", e->label_names[l], f),
+                              l};
+    qsort(k, k2, sizeof *k, cmp_keyed);
+    return k2;
+}
+
 int bm_open_set(bm_env *env, const bm_emb *e, const bm_id_cfg *cfg, bm_open_result *out)
 {
     memset(out, 0, sizeof *out);
-    idrows g = {0};
-    size_t *probes = NULL, *gallery = NULL, *ids = NULL;
+    bm_groups g = {0};
+    bm_namer names = {0};
+    keyed *ids = NULL;
+    size_t *probes = NULL, *gallery = NULL;
     bm_search *s = NULL, *mated = NULL, *non = NULL;
     acc eer = {0}, eeri = {0}, fa[BM_N_OPS] = {{0}}, fl[BM_N_OPS] = {{0}};
     size_t nm_all = 0, nn_all = 0;
@@ -452,9 +466,9 @@ int bm_open_set(bm_env *env, const bm_emb *e, const bm_id_cfg *cfg, bm_open_resu
                  "enrolled fraction strictly between 0 and 1");
         return AIGTATT_ERR_INVALID;
     }
-    if (group(e, &g))
+    if (bm_emb_groups(e, &g) || bm_namer_init(&names, e))
         goto done;
-    size_t n1 = check_singletons(env, e, &g, cfg, "open set");
+    size_t n1 = check_singletons(env, e, &g, cfg, "open set", "searched as non-mated identities");
     if (n1 == (size_t)-1) {
         rc = AIGTATT_ERR_INVALID;
         goto done;
@@ -479,23 +493,13 @@ int bm_open_set(bm_env *env, const bm_emb *e, const bm_id_cfg *cfg, bm_open_resu
     if (!probes || !gallery || !ids || !s || !mated || !non)
         goto done;
     for (size_t f = 0; f < cfg->folds; f++) {
-        /* Shuffle the identities with >= 2 images (Fisher-Yates). */
-        size_t k2 = 0;
-        for (size_t l = 0; l < e->n_labels; l++)
-            if (count_of(&g, l) >= 2)
-                ids[k2++] = l;
-        uint64_t st = bm_derive(env, cfg->seed, "open-set-split", f);
-        for (size_t i = k2; i > 1; i--) {
-            size_t j = bm_rand_below(&st, i);
-            size_t t = ids[i - 1];
-            ids[i - 1] = ids[j];
-            ids[j] = t;
-        }
+        size_t k2 = split_order(env, &names, e, &g, cfg->seed, f, ids);
         size_t ng = 0, np = 0;
         for (size_t i = 0; i < k2; i++) {
-            size_t l = ids[i], c = count_of(&g, l);
+            size_t l = ids[i].l, c = count_of(&g, l);
             const size_t *r = g.rows + g.start[l];
-            uint64_t si = bm_derive(env, cfg->seed, "open-set-images", f * e->n_labels + l);
+            uint64_t si = bm_derive_named(env, &names, cfg->seed, "open-set-images",
+                                          e->label_names[l], f);
             size_t a = bm_rand_below(&si, c);
             if (i < n_enrol) {
                 size_t b = (a + 1 + bm_rand_below(&si, c - 1)) % c;
@@ -555,8 +559,8 @@ int bm_open_set(bm_env *env, const bm_emb *e, const bm_id_cfg *cfg, bm_open_resu
 done:
     if (rc == AIGTATT_ERR_NOMEM && !env->err[0])
         snprintf(env->err, sizeof env->err, "open set: out of memory");
-    free(g.start);
-    free(g.rows);
+    bm_groups_free(&g);
+    bm_namer_free(&names);
     free(probes);
     free(gallery);
     free(ids);

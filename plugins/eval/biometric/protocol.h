@@ -50,6 +50,23 @@ uint64_t bm_rand(uint64_t *state);
 size_t bm_rand_below(uint64_t *state, size_t n);
 uint64_t bm_derive(const bm_env *env, uint64_t seed, const char *label, uint64_t index);
 
+/* Draws keyed by an identity's name: item `index` of stream
+ * "<stream>/<name>". An identity's draws then stay put when the rows are
+ * reordered or other identities are added or left out (a position in the
+ * label list would move with them). The namer holds the composed label. */
+typedef struct bm_namer {
+    char *buf;
+    size_t cap;
+} bm_namer;
+
+/* Room for "<stream>/<name>" for every label name of e and any stream of
+ * up to BM_STREAM_MAX characters; AIGTATT_OK or AIGTATT_ERR_NOMEM. */
+#define BM_STREAM_MAX 63
+int bm_namer_init(bm_namer *nm, const bm_emb *e);
+void bm_namer_free(bm_namer *nm);
+uint64_t bm_derive_named(const bm_env *env, bm_namer *nm, uint64_t seed, const char *stream,
+                         const char *name, uint64_t index);
+
 /* ---- verification --------------------------------------------------- */
 
 typedef enum bm_impostors {

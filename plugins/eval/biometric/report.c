@@ -341,6 +341,23 @@ static int open_plot(ctx *c)
 static const char *op_name[BM_N_OPS] = {"10&nbsp;%", "5&nbsp;%", "1&nbsp;%", "0.1&nbsp;%", "0"};
 static const char *op_pyeer[BM_N_OPS] = {"FMR10", "FMR20", "FMR100", "FMR1000", "ZeroFMR"};
 
+/* The acceptance rule the verification rates were computed under: with
+ * polarity: flip the similarities were evaluated as distances, so every
+ * threshold below reads the other way round. */
+static const char *acceptance_rule(const bm_ver_result *v)
+{
+    if (v->flipped)
+        return "Genuine similarities average below impostor ones and <code>polarity: flip</code> "
+               "is set, so the scores are evaluated as distances: a comparison is accepted when its "
+               "score is at most the threshold (identification still ranks the highest similarity "
+               "first).";
+    if (v->reversed)
+        return "A comparison is accepted when its score is at least the threshold. Genuine "
+               "similarities average below impostor ones, so labels or embeddings look reversed "
+               "(<code>polarity: flip</code> would evaluate them as distances).";
+    return "A comparison is accepted when its score is at least the threshold.";
+}
+
 static void verification_table(ctx *c)
 {
     const bm_ver_result *v = c->in->ver;
@@ -348,9 +365,8 @@ static void verification_table(ctx *c)
     html *h = &c->h;
     char a[128], b[128], nm[160];
     h_printf(h, "<section id=\"verification\"><h2>Verification</h2><p>%zu genuine pairs (every "
-                "same-identity pair) and %zu impostor pairs (%s). A comparison is accepted when "
-                "its score is at least the threshold.</p>",
-             v->n_gen, v->n_imp, bm_impostors_name(v->used));
+                "same-identity pair) and %zu impostor pairs (%s). %s</p>",
+             v->n_gen, v->n_imp, bm_impostors_name(v->used), acceptance_rule(v));
     h_printf(h, "<table class=\"metrics\"><thead><tr><th>Metric</th><th>Value</th><th class=\"u\">Unit</th>"
                 "</tr></thead><tbody>");
     h_row(h, "EER (pyeer)", UNIT_PCT, "%s", pct(a, sizeof a, s->eer.eer));

@@ -23,39 +23,8 @@ void bm_ver_result_free(bm_ver_result *r)
     memset(r, 0, sizeof *r);
 }
 
-/* Rows of each identity, CSR-style: rows[start[l] .. start[l + 1]). */
-typedef struct groups {
-    size_t *start, *rows;
-} groups;
-
-static int make_groups(const bm_emb *e, groups *g)
-{
-    g->start = calloc(e->n_labels + 1, sizeof *g->start);
-    g->rows = malloc(e->n * sizeof *g->rows);
-    if (!g->start || !g->rows)
-        return AIGTATT_ERR_NOMEM;
-    for (size_t i = 0; i < e->n; i++)
-        g->start[e->lab[i] + 1]++;
-    for (size_t l = 0; l < e->n_labels; l++)
-        g->start[l + 1] += g->start[l];
-    size_t *fill = malloc(e->n_labels * sizeof *fill);
-    if (!fill)
-        return AIGTATT_ERR_NOMEM;
-    memcpy(fill, g->start, e->n_labels * sizeof *fill);
-    for (size_t i = 0; i < e->n; i++)
-        g->rows[fill[e->lab[i]]++] = i;
-    free(fill);
-    return AIGTATT_OK;
-}
-
-static void free_groups(groups *g)
-{
-    free(g->start);
-    free(g->rows);
-}
-
-/* Every same-identity pair, identity by identity, in row order. */
-static int genuine_pairs(bm_env *env, const bm_emb *e, const groups *g, double *gen)
+/* Every same-identity pair, identity by identity, in id order. */
+static int genuine_pairs(bm_env *env, const bm_emb *e, const bm_groups *g, double *gen)
 {
     size_t k = 0, big = 0;
     for (size_t l = 0; l < e->n_labels; l++)
@@ -147,8 +116,10 @@ static int impostors_all(bm_env *env, const bm_emb *e, double *imp)
 
 /* The seed's design: per identity one reference and one probe image
  * (distinct when it has two), drawn from the seed; every reference against
- * the probe of every other identity. */
-static int impostors_per_id(bm_env *env, const bm_emb *e, const groups *g, uint64_t seed,
+ * the probe of every other identity. The draws are keyed by the identity's
+ * name (see ident.c), so its pairs with the others do not change when rows
+ * are reordered or identities added. */
+static int impostors_per_id(bm_env *env, const bm_emb *e, const bm_groups *g, uint64_t seed,
                             double *imp)
 {
     size_t L = e->n_labels, d = e->d;
@@ -156,10 +127,12 @@ static int impostors_per_id(bm_env *env, const bm_emb *e, const groups *g, uint6
     size_t rows = BLOCK_DOUBLES / L;
     rows = rows < 1 ? 1 : rows > 256 ? 256 : rows;
     double *S = malloc(rows * L * sizeof *S);
-    int rc = R && P && S ? AIGTATT_OK : AIGTATT_ERR_NOMEM;
+    bm_namer nm = {0};
+    int rc = R && P && S && !bm_namer_init(&nm, e) ? AIGTATT_OK : AIGTATT_ERR_NOMEM;
     for (size_t l = 0; l < L && rc == AIGTATT_OK; l++) {
         size_t c = g->start[l + 1] - g->start[l];
-        uint64_t s = bm_derive(env, seed, "verification-impostor-images", l);
+        uint64_t s = bm_derive_named(env, &nm, seed, "verification-impostor-images",
+                                     e->label_names[l], 0);
         size_t r = bm_rand_below(&s, c), p = c > 1 ? (r + 1 + bm_rand_below(&s, c - 1)) % c : r;
         memcpy(R + l * d, e->x + g->rows[g->start[l] + r] * d, d * sizeof *R);
         memcpy(P + l * d, e->x + g->rows[g->start[l] + p] * d, d * sizeof *P);
@@ -175,6 +148,7 @@ static int impostors_per_id(bm_env *env, const bm_emb *e, const groups *g, uint6
         if (rc == AIGTATT_OK && env->cancelled && env->cancelled())
             rc = AIGTATT_ERR_CANCELLED;
     }
+    bm_namer_free(&nm);
     free(R);
     free(P);
     free(S);
@@ -189,14 +163,17 @@ static double dot(const float *a, const float *b, size_t d)
     return s;
 }
 
-static void impostors_sample(bm_env *env, const bm_emb *e, uint64_t seed, size_t m, double *imp)
+/* Draws positions in the grouped order (label, then id), not file rows,
+ * so that the sample does not depend on the order of the rows. */
+static void impostors_sample(bm_env *env, const bm_emb *e, const bm_groups *g, uint64_t seed,
+                             size_t m, double *imp)
 {
     uint64_t s = bm_derive(env, seed, "verification-impostor-sample", 0);
     for (size_t k = 0; k < m; k++) {
         size_t i, j;
         do {
-            i = bm_rand_below(&s, e->n);
-            j = bm_rand_below(&s, e->n);
+            i = g->rows[bm_rand_below(&s, e->n)];
+            j = g->rows[bm_rand_below(&s, e->n)];
         } while (e->lab[i] == e->lab[j]);
         imp[k] = dot(e->x + i * e->d, e->x + j * e->d, e->d);
     }
@@ -210,8 +187,8 @@ int bm_verify(bm_env *env, const bm_emb *e, const bm_ver_cfg *cfg, bm_ver_result
                  "embeddings carry the same identity", e->n);
         return AIGTATT_ERR_INVALID;
     }
-    groups g = {0};
-    int rc = make_groups(e, &g);
+    bm_groups g = {0};
+    int rc = bm_emb_groups(e, &g);
     if (rc)
         goto fail_nomem;
     uint64_t n_gen = 0, n_pairs = (uint64_t)e->n * (e->n - 1) / 2;
@@ -266,7 +243,7 @@ int bm_verify(bm_env *env, const bm_emb *e, const bm_ver_cfg *cfg, bm_ver_result
     else if (m == BM_IMP_PER_ID)
         rc = impostors_per_id(env, e, &g, cfg->seed, out->imp);
     else
-        impostors_sample(env, e, cfg->seed, n_imp, out->imp);
+        impostors_sample(env, e, &g, cfg->seed, n_imp, out->imp);
     if (rc)
         goto done;
 
@@ -303,7 +280,7 @@ fail_nomem:
     rc = AIGTATT_ERR_NOMEM;
     snprintf(env->err, sizeof env->err, "verification: out of memory");
 done:
-    free_groups(&g);
+    bm_groups_free(&g);
     if (rc)
         bm_ver_result_free(out);
     return rc;
