@@ -292,7 +292,10 @@ static int check_scalar(struct check *ck, aigtatt_param_type t, aigtatt_cfg *v,
             snprintf(ck->msg, sizeof ck->msg, "expected a path, got an empty string");
             return -1;
         }
-        char *abs = aigtatt_path_absolute(s, base_dir);
+        /* ~/x means $HOME/x, as in the shell, unless quoted */
+        char *home = v->quoted ? strdup(s) : aigtatt_path_home(s);
+        char *abs = home ? aigtatt_path_absolute(home, base_dir) : NULL;
+        free(home);
         if (!abs) {
             snprintf(ck->msg, sizeof ck->msg, "cannot make '%.60s' absolute", s);
             return -1;

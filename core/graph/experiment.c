@@ -567,7 +567,10 @@ int aigtatt_experiment_load(const char *path, const aigtatt_override *overrides,
         v = want_scalar(e->root, "workdir", 1, "the experiment");
         if (!v)
             goto fail;
-        e->workdir = aigtatt_path_absolute(aigtatt_cfg_scalar(v), e->base_dir);
+        /* ~/runs is $HOME/runs, as in the shell, unless quoted */
+        char *home = v->quoted ? strdup(aigtatt_cfg_scalar(v)) : aigtatt_path_home(aigtatt_cfg_scalar(v));
+        e->workdir = home ? aigtatt_path_absolute(home, e->base_dir) : NULL;
+        free(home);
     } else {
         char *rel = aigtatt_path_join("aigtatt-out", e->name);
         e->workdir = rel ? aigtatt_path_absolute(rel, NULL) : NULL;

@@ -29,25 +29,18 @@ static int cmp_name(const void *a, const void *b) { return strcmp(*(char *const 
  * parent would otherwise recurse until the path is too long). */
 #define MAX_DEPTH 64
 
-/* The folder left out: the experiment's own workdir, by path and, once it
- * exists, by identity, so another spelling of it (a symlink) is left out
- * too. */
+/* The folder left out by name: the experiment's own workdir. */
 typedef struct skip {
     const char *path;
-    int has_id;
-    dev_t dev;
-    ino_t ino;
 } skip;
 
-/* Whether folder `dir` (stat st) is a workdir: this experiment's, or any
- * other that aigtatt has run in (it holds the run lock). Their runs and
- * caches change with every run, so walking them would rerun the node each
- * time and let two experiments invalidate each other. */
-static int is_workdir(const char *dir, const struct stat *st, const skip *sk)
+/* Whether folder `dir` is a workdir: this experiment's (by name), or any
+ * that aigtatt has run in (it holds the run lock, whatever path reaches
+ * it). Their runs and caches change with every run, so walking them would
+ * rerun the node each time and let two experiments invalidate each other. */
+static int is_workdir(const char *dir, const skip *sk)
 {
     if (sk->path && !strcmp(dir, sk->path))
-        return 1;
-    if (sk->has_id && st->st_dev == sk->dev && st->st_ino == sk->ino)
         return 1;
     char *lock = aigtatt_path_join(dir, ".aigtatt-run.lock");
     struct stat ls;
@@ -88,7 +81,7 @@ static void walk(aigtatt_sha256 *h, const char *abs, const char *rel, const skip
             /* what a symlink points to, as the readers (image.folder)
              * follow it; a dangling one as itself */
             if (child && crel && (stat(child, &st) == 0 || lstat(child, &st) == 0) &&
-                !(S_ISDIR(st.st_mode) && is_workdir(child, &st, sk))) {
+                !(S_ISDIR(st.st_mode) && is_workdir(child, sk))) {
                 /* Folders count only through what they hold: their own
                  * times change whenever an entry comes or goes (a workdir
                  * being made, say), which the walk sees anyway. */
@@ -108,7 +101,7 @@ static void walk(aigtatt_sha256 *h, const char *abs, const char *rel, const skip
 void aigtatt_fingerprint_path(aigtatt_sha256 *h, const char *path, const char *exclude)
 {
     struct stat st;
-    aigtatt_sha256_field(h, "path-fingerprint-v2");
+    aigtatt_sha256_field(h, "path-fingerprint-v1");
     if (stat(path, &st) != 0) {
         aigtatt_sha256_field(h, "missing");
         return;
@@ -116,16 +109,11 @@ void aigtatt_fingerprint_path(aigtatt_sha256 *h, const char *path, const char *e
     if (!S_ISDIR(st.st_mode)) {
         add_stat(h, "", &st);
     } else {
-        /* a folder, like the ones below it, only through what it holds */
-        aigtatt_sha256_field(h, "folder");
+        /* a folder, like the ones below it, only through what it holds
+         * (its own tag: a file's key is as it always was) */
+        aigtatt_sha256_field(h, "folder-v2");
         size_t count = 0;
         skip sk = {.path = exclude};
-        struct stat ws;
-        if (exclude && stat(exclude, &ws) == 0) {
-            sk.has_id = 1;
-            sk.dev = ws.st_dev;
-            sk.ino = ws.st_ino;
-        }
         walk(h, path, "", &sk, &count, 0);
         if (count > MAX_ENTRIES)
             aigtatt_log(AIGTATT_LOG_WARN, "%s holds over %d entries; only the first are part of the cache key",

@@ -12,8 +12,9 @@
  *  does not exist. Like make, it
  *  trusts modification times rather than reading every byte. Workdirs are
  *  left out of the walk, since they change with every run: `exclude` (may
- *  be NULL; the experiment's own, by path or by identity) and any folder
- *  holding an aigtatt run lock (other experiments'). */
+ *  be NULL; the experiment's own, by path) and any folder holding an
+ *  aigtatt run lock (every workdir that has run, through any path). An
+ *  empty folder adds nothing, so adding one does not rerun the node. */
 void aigtatt_fingerprint_path(aigtatt_sha256 *h, const char *path, const char *exclude);
 
 #endif

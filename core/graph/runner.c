@@ -31,6 +31,7 @@ struct aigtatt_run {
     run_port *out;
     size_t n_out;
     char *state_dir;
+    int forced; /* --force named it or something upstream */
 };
 
 /* ---- host functions on the running node ------------------------------ */
@@ -38,6 +39,7 @@ struct aigtatt_run {
 const char *aigtatt_run_node_id(const aigtatt_run *run) { return run ? run->node->id : NULL; }
 uint64_t aigtatt_run_seed(const aigtatt_run *run) { return run ? run->node->seed : 0; }
 const char *aigtatt_run_key(const aigtatt_run *run) { return run ? run->node->key : NULL; }
+int aigtatt_run_forced(const aigtatt_run *run) { return run ? run->forced : 0; }
 const aigtatt_params *aigtatt_run_params(const aigtatt_run *run) { return run ? run->node->params : NULL; }
 
 static const run_port *find(const run_port *ports, size_t n, const char *name)
@@ -278,7 +280,13 @@ static char *resolved_yaml(const aigtatt_experiment *e)
         return NULL;
     char seed[32];
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)e->seed);
-    set_text(r, "name", e->name, 0);
+    /* a name taken from the file's ("sweep.v2") may not be a valid name:
+     * the absolute workdir below keeps the run's place without it */
+    size_t nl = strlen(e->name);
+    if (aigtatt_cfg_get(e->root, "name") ||
+        (nl && nl <= 64 &&
+         strspn(e->name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == nl))
+        set_text(r, "name", e->name, 0);
     set_text(r, "seed", seed, 1);
     set_text(r, "workdir", e->workdir, 0);
     aigtatt_cfg *nodes = (aigtatt_cfg *)aigtatt_cfg_get(r, "nodes");
@@ -363,9 +371,10 @@ static const char *node_where(const aigtatt_node *n)
     return aigtatt_cfg_where(n->cfg, buf, sizeof buf);
 }
 
-static int run_node(aigtatt_experiment *e, aigtatt_node *n, const char *final_dir, int replace, double *secs)
+static int run_node(aigtatt_experiment *e, aigtatt_node *n, const char *final_dir, int replace, int forced,
+                    double *secs)
 {
-    aigtatt_run r = {.exp = e, .node = n};
+    aigtatt_run r = {.exp = e, .node = n, .forced = forced};
     char *parent = aigtatt_path_dirname(final_dir);
     size_t tl = strlen(parent ? parent : "") + 64;
     char *tmp = malloc(tl);
@@ -555,7 +564,7 @@ int aigtatt_experiment_run(aigtatt_experiment *e, const aigtatt_run_opts *opts, 
         } else {
             aigtatt_log(AIGTATT_LOG_INFO, "[%s] %s %s: running%s", n->id, n->comp->desc.name,
                         n->comp->desc.version, forced[idx] ? " (forced)" : "");
-            rc = run_node(e, n, dir, 1, &secs[idx]);
+            rc = run_node(e, n, dir, 1, forced[idx], &secs[idx]);
             if (rc == AIGTATT_OK) {
                 aigtatt_log(AIGTATT_LOG_INFO, "[%s] done in %.2f s", n->id, secs[idx]);
                 status[idx] = "ran";

@@ -217,6 +217,7 @@ static const aigtatt_host host_table = {
     .augment_chain_free = aigtatt_augment_chain_free,
     .augment_chain_uses = aigtatt_augment_chain_uses,
     .run_key = aigtatt_run_key,
+    .run_forced = aigtatt_run_forced,
 };
 
 const aigtatt_host *aigtatt_host_get(void) { return &host_table; }

@@ -244,15 +244,18 @@ static void normalise(char *p)
     *out = '\0';
 }
 
+char *aigtatt_path_home(const char *path)
+{
+    const char *home = getenv("HOME");
+    if (path[0] != '~' || (path[1] != '/' && path[1]) || !home || home[0] != '/')
+        return strdup(path);
+    return path[1] ? aigtatt_path_join(home, path + 2) : strdup(home);
+}
+
 char *aigtatt_path_absolute(const char *path, const char *base)
 {
     char *s;
-    const char *home = getenv("HOME");
-    if (path[0] == '~' && (path[1] == '/' || !path[1]) && home && home[0] == '/') {
-        /* ~/x in a YAML file means what it means in the shell, never a
-         * folder named "~" beside the file */
-        s = path[1] ? aigtatt_path_join(home, path + 2) : strdup(home);
-    } else if (path[0] == '/') {
+    if (path[0] == '/') {
         s = strdup(path);
     } else {
         char cwd[4096];

@@ -22,10 +22,13 @@ int aigtatt_is_dir(const char *path);
 /** Joins two path parts with one '/' into a malloc'ed string (NULL on OOM). */
 char *aigtatt_path_join(const char *a, const char *b);
 /** The absolute, '/'-normalised form of `path` (relative to `base` when it
- *  is relative and base is not NULL, else to the working folder; a leading
- *  "~" or "~/" is $HOME, as in the shell); malloc'ed, NULL on OOM. Does not
- *  touch the file system. */
+ *  is relative and base is not NULL, else to the working folder);
+ *  malloc'ed, NULL on OOM. Does not touch the file system. */
 char *aigtatt_path_absolute(const char *path, const char *base);
+/** `path` with a leading "~" or "~/" replaced by $HOME, as the shell does
+ *  for an unquoted word (callers leave quoted YAML text alone); a copy of
+ *  it otherwise. malloc'ed, NULL on OOM. */
+char *aigtatt_path_home(const char *path);
 /** The folder part of `path` (malloc'ed; "." when there is none). */
 char *aigtatt_path_dirname(const char *path);
 /** Makes `to` a hard link of `from` (a copy written atomically when the

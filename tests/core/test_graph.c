@@ -574,11 +574,20 @@ Test(graph, tilde_is_home)
     snprintf(p, sizeof p, "%s/aigtatt-out/nullwd/latest/lock.json", dir);
     cr_assert_eq(stat(p, &st), 0, "workdir: ~ did not give the default workdir");
     free(f);
+    /* quoted, ~ is the text, as in the shell */
+    f = th_write(dir, "q.yaml", "aigtatt: 1\nname: q\nnodes:\n  emit:\n    use: test.emit\n"
+                                "    params: {watch: \"~/data\"}\n");
+    rc = th_sh(&out, "cd '%s' && HOME='%s' %s run q.yaml --plain && cat aigtatt-out/q/latest/lock.json", dir, home,
+               th_cli());
+    snprintf(p, sizeof p, "%s/~/data", dir);
+    cr_assert(rc == 0 && strstr(out, p), "a quoted ~ was expanded: %s", out);
+    free(out);
+    free(f);
 }
 
-/* A node watching a folder that holds workdirs stays cached: its own
- * workdir is left out also when reached through a symlink, and other
- * experiments' workdirs (which hold a run lock) are left out too, so two
+/* A node watching a folder that holds workdirs stays cached: workdirs
+ * hold a run lock and are left out whatever path reaches them (here the
+ * watched folder through a symlink), and so are other experiments', so two
  * experiments in one folder do not invalidate each other. */
 Test(graph, watched_folder_skips_workdirs)
 {
@@ -623,13 +632,14 @@ Test(graph, resolved_yaml_reruns_from_the_cache)
     char data[4200];
     snprintf(data, sizeof data, "%s/data", dir);
     cr_assert_eq(mkdir(data, 0755), 0);
-    char *f = th_write(dir, "r.yaml", "aigtatt: 1\nnodes:\n  emit:\n    use: test.emit\n    params: {watch: data}\n");
+    /* no name: the file's, "r.v2", which is no valid name to write back */
+    char *f = th_write(dir, "r.v2.yaml", "aigtatt: 1\nnodes:\n  emit:\n    use: test.emit\n    params: {watch: data}\n");
     char *out;
-    int rc = th_sh(&out, "cd '%s' && %s run r.yaml --plain --set emit.count=2", dir, th_cli());
+    int rc = th_sh(&out, "cd '%s' && %s run r.v2.yaml --plain --set emit.count=2", dir, th_cli());
     cr_assert_eq(rc, 0, "%s", out);
     free(out);
-    rc = th_sh(&out, "cd / && %s run '%s/aigtatt-out/r/latest/resolved.yaml' --plain", th_cli(), dir);
-    cr_assert(rc == 0 && strstr(out, "0 nodes ran, 1 from cache") && strstr(out, "aigtatt-out/r/runs"),
+    rc = th_sh(&out, "cd / && %s run '%s/aigtatt-out/r.v2/latest/resolved.yaml' --plain", th_cli(), dir);
+    cr_assert(rc == 0 && strstr(out, "0 nodes ran, 1 from cache") && strstr(out, "aigtatt-out/r.v2/runs"),
               "resolved.yaml did not rerun from the cache: %s", out);
     free(out);
     free(f);

@@ -408,6 +408,26 @@ Test(train, resumes_after_ctrl_c_where_it_stopped, .timeout = 800)
                dir, ma, mb, ma, mb);
     cr_assert_eq(rc, 0, "the resumed run's history differs: %s", out);
     free(out);
+    /* the finished run's resume point is gone (no disk kept per setting) */
+    rc = ds_sh(&out, "ls '%s'/b/state/train/train/*/last.safetensors", dir);
+    cr_assert_neq(rc, 0, "a finished run kept its resume checkpoint: %s", out);
+    free(out);
+
+    /* --force starts over instead of resuming, and still ends the same */
+    rc = ds_sh(&out,
+               "cd '%s' && { '%s' run tiny.yaml --plain --force train --workdir '%s/b' > c.log 2>&1 & pid=$!; i=0; "
+               "while ! grep -q 'epoch 2/12:' c.log && [ $i -lt 12000 ]; do sleep 0.05; i=$((i+1)); done; "
+               "kill -INT $pid; wait $pid; echo \"exit $?\"; }",
+               dir, ds_cli(), dir);
+    cr_assert(strstr(out, "exit 130"), "the forced run did not stop on Ctrl-C: %s", out);
+    free(out);
+    rc = ds_sh(&out, "cd '%s' && '%s' run tiny.yaml --plain --force train --workdir '%s/b'", dir, ds_cli(), dir);
+    cr_assert(rc == 0 && strstr(out, "forced: training starts over") && !strstr(out, "resuming after"),
+              "--force resumed (%d):\n%s", rc, out);
+    free(out);
+    rc = ds_sh(&out, "cmp '%s/model.safetensors' '%s'/b/latest/nodes/train/model/model.safetensors", ma, dir);
+    cr_assert_eq(rc, 0, "the forced run's model differs: %s", out);
+    free(out);
     free(ma);
     free(mb);
     ds_rmtree(dir);

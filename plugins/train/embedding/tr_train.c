@@ -145,7 +145,8 @@ static int64_t saved_epoch(const char *path)
  * optimizer state into `m` and the finished epochs into pr, so training
  * goes on after pr->done. A checkpoint that cannot be taken up is named in
  * a warning and training starts over (m untouched). */
-static int resume(aigtatt_model *m, const char *last, const char *best, int64_t epochs, tr_progress *pr)
+static int resume(aigtatt_model *m, const char *state, const char *last, const char *best, int64_t epochs,
+                  int keep_epochs, int save_opt, tr_progress *pr)
 {
     if (access(last, F_OK) != 0)
         return AIGTATT_OK;
@@ -180,11 +181,19 @@ static int resume(aigtatt_model *m, const char *last, const char *best, int64_t 
         pr->best_eer = INFINITY;
         return AIGTATT_OK;
     }
+    /* the files written after last.safetensors, which a stop in between
+     * left out: the weights about to be loaded are theirs */
+    char ep[32], ep_path[4300];
+    snprintf(ep, sizeof ep, "%lld", (long long)pr->done);
+    const char *meta[] = {"aigtatt.epoch", ep};
     if (pr->best_epoch > 0 && best_saved != pr->best_epoch) {
-        char ep[32];
-        snprintf(ep, sizeof ep, "%lld", (long long)pr->best_epoch);
-        const char *meta[] = {"aigtatt.epoch", ep};
         int rc = H->model->state_save(m, best, 0, meta, 1);
+        if (rc)
+            return rc;
+    }
+    snprintf(ep_path, sizeof ep_path, "%s/epoch_%04lld.safetensors", state, (long long)pr->done);
+    if (keep_epochs && pr->done > 0 && access(ep_path, F_OK) != 0) {
+        int rc = H->model->state_save(m, ep_path, save_opt, meta, 1);
         if (rc)
             return rc;
     }
@@ -302,8 +311,13 @@ int tr_train_run(aigtatt_run *run)
     if (!emb)
         goto oom;
     tr_progress pr = {.done = 0, .best_epoch = -1, .best_eer = INFINITY, .rows = rows};
-    if ((rc = resume(m, last_path, best_path, epochs, &pr)))
+    if (H->run_forced(run)) {
+        if (access(last_path, F_OK) == 0)
+            H->log(AIGTATT_LOG_INFO, "forced: training starts over instead of resuming from %s", last_path);
+    } else if ((rc = resume(m, state, last_path, best_path, epochs, H->param_bool(p, "keep_epochs"),
+                            H->param_bool(p, "save_optimizer"), &pr))) {
         goto done;
+    }
     prog = H->progress_begin("training steps", (uint64_t)(spe * epochs));
     H->progress_add(prog, (uint64_t)(spe * pr.done), 0);
     int64_t good_epoch = pr.done;
@@ -483,6 +497,14 @@ int tr_train_run(aigtatt_run *run)
             H->log(AIGTATT_LOG_INFO, "selected epoch %lld (validation EER %.4f)", (long long)pr.best_epoch,
                    pr.best_eer);
     }
+    /* The outputs are complete (model.safetensors is a hard link, not the
+     * file itself), so the resume point is spent: it would only take disk
+     * (weights and optimizer state) for every configuration ever trained.
+     * keep_epochs files stay, as asked. */
+    unlink(last_path);
+    unlink(prev_path);
+    unlink(best_path);
+    rmdir(state);
     goto done;
 oom:
     H->set_error("out of memory");

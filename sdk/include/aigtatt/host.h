@@ -389,6 +389,10 @@ typedef struct aigtatt_host {
      *  work kept under run_state_dir() and named by it is never taken up
      *  by a run it does not belong to. */
     const char *(*run_key)(const aigtatt_run *run);
+    /** Non-zero when the user asked for this node to be computed anew
+     *  (`aigtatt run --force` named it or a node upstream): resumable work
+     *  kept under run_state_dir() must then be set aside, not taken up. */
+    int (*run_forced)(const aigtatt_run *run);
 } aigtatt_host;
 
 #ifdef __cplusplus
