@@ -320,3 +320,58 @@ Test(pipeline, tall_image_crop_holds_the_ink)
     json_decref(m);
     free(d);
 }
+
+/* The split of "identity" under `seed` in a dataset.jsonl text, or -1. */
+static int split_of(const char *jsonl, const char *identity)
+{
+    char needle[128];
+    snprintf(needle, sizeof needle, "\"identity\":\"%s\"", identity);
+    const char *l = strstr(jsonl, needle);
+    if (!l)
+        return -1;
+    const char *eol = strchr(l, '\n'), *sp = strstr(l, "\"split\":\"");
+    if (!sp || (eol && sp > eol))
+        return -1;
+    sp += 9;
+    return !strncmp(sp, "train", 5) ? 0 : !strncmp(sp, "val", 3) ? 1 : !strncmp(sp, "test", 4) ? 2 : -1;
+}
+
+/* Adding an identity moves at most one existing identity across each of
+ * the two split boundaries (a shuffle of positions moved about half). */
+Test(pipeline, adding_an_identity_barely_moves_the_split)
+{
+    const char *y = "aigtatt: 1\nname: sp\nseed: 5\nnodes:\n"
+                    "  imgs: {use: image.folder, params: {path: few}}\n"
+                    "  dataset: {use: dataset.write, inputs: {images: imgs},"
+                    " params: {train: 0.6, val: 0.2, test: 0.2, contact_sheet: 0}}\n";
+    free(ds_write(dir, "sp.yaml", y));
+    for (int i = 0; i < 31; i++) {
+        char p[512];
+        snprintf(p, sizeof p, "%s/%s/S%04d.png", dir, i < 30 ? "few" : "extra", i);
+        ds_png(p, 40, 40, 5, 5, 20, 20, i);
+    }
+    char *text[2], *out;
+    for (int round = 0; round < 2; round++) {
+        int rc = ds_sh(&out, "cd '%s' && %s'%s' -q run sp.yaml --plain --workdir '%s/sp%d'", dir,
+                       round ? "mv extra/S0030.png few/ && " : "", ds_cli(), dir, round);
+        cr_assert_eq(rc, 0, "%s", out);
+        free(out);
+        char *d = ds_port_dir(dir, round ? "sp1" : "sp0", "dataset", "images"), p[4200];
+        snprintf(p, sizeof p, "%s/dataset.jsonl", d);
+        text[round] = ds_read(p);
+        cr_assert_not_null(text[round], "%s", p);
+        free(d);
+    }
+    int moved = 0;
+    for (int i = 0; i < 30; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "S%04d", i);
+        int a = split_of(text[0], id), b = split_of(text[1], id);
+        cr_assert(a >= 0 && b >= 0, "%s has no split", id);
+        moved += a != b;
+    }
+    cr_log_info("adding one identity moved %d of 30", moved);
+    cr_assert_leq(moved, 2, "adding one identity moved %d of 30 identities between splits", moved);
+    free(text[0]);
+    free(text[1]);
+}

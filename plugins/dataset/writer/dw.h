@@ -18,9 +18,11 @@ typedef struct dw_identity {
     int preset;       /* the input already said (keep_split) */
 } dw_identity;
 
-/* Assigns splits to the identities not preset: a seeded shuffle, then the
- * first round(n * train) to train, the next round(n * val) to val, the
- * rest to test (largest remainders, so the counts always add up). */
+/* Assigns splits to the identities not preset: ordered by a key drawn
+ * from the seed and the identity's name, then the first round(n * train)
+ * to train, the next round(n * val) to val, the rest to test (largest
+ * remainders, so the counts always add up). Adding an identity moves at
+ * most one other across each boundary. */
 int dw_assign_splits(dw_identity *ids, size_t n, const double frac[DW_NSPLITS], uint64_t seed);
 /* Index of a split name, or -1. */
 int dw_split_index(const char *name);

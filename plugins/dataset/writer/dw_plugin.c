@@ -412,10 +412,13 @@ static const aigtatt_component_desc dw_desc = {
     .struct_size = sizeof(aigtatt_component_desc),
     .kind = AIGTATT_KIND_STEP,
     .name = "dataset.write",
-    .version = "1.0.0",
+    /* 1.1.0: identities ordered by a key drawn from the seed and the name,
+     * not a shuffle of positions, so the splits differ from 1.0.0's */
+    .version = "1.1.0",
     .summary = "Writes the dataset: <split>/<identity>/{original,cropped,variation_k}.png, manifest, split",
-    .doc = "The seed study's layout with an identity-level train/val/test split (seeded shuffle of the "
-           "identities, counts by largest remainder), dataset.jsonl with one line per image (path, identity, "
+    .doc = "The seed study's layout with an identity-level train/val/test split (identities ordered by a key "
+           "drawn from the seed and their name, counts by largest remainder, so adding identities moves at most "
+           "one other across each split boundary), dataset.jsonl with one line per image (path, identity, "
            "role, split, source, prompt, params = the sampled augmentation parameters), splits.json and a "
            "contact sheet to look at.",
     AIGTATT_PARAMS(dw_params),

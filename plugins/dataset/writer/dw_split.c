@@ -1,6 +1,8 @@
 /* Identity-level splits: every image of a tattoo lands in the same split,
  * so a verification model is never tested on a tattoo it trained on. */
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "dw.h"
 
@@ -12,6 +14,20 @@ int dw_split_index(const char *name)
         if (!strcmp(name, dw_split_names[i]))
             return i;
     return -1;
+}
+
+typedef struct keyed {
+    uint64_t key;
+    const char *name;
+    size_t index;
+} keyed;
+
+static int cmp_keyed(const void *x, const void *y)
+{
+    const keyed *a = x, *b = y;
+    if (a->key != b->key)
+        return a->key < b->key ? -1 : 1;
+    return strcmp(a->name, b->name);
 }
 
 int dw_assign_splits(dw_identity *ids, size_t n, const double frac[DW_NSPLITS], uint64_t seed)
@@ -37,29 +53,31 @@ int dw_assign_splits(dw_identity *ids, size_t n, const double frac[DW_NSPLITS], 
         rem[best] = -1;
         given++;
     }
-    /* Shuffle the free identities' order (they arrive sorted by name). */
-    size_t *order = dw_host->alloc((free_n ? free_n : 1) * sizeof *order);
-    aigtatt_rng *rng = dw_host->rng_new(seed);
-    if (!order || !rng) {
-        dw_host->free_mem(order);
-        dw_host->rng_free(rng);
+    /* The free identities in the order of a key drawn from the seed and
+     * each one's name, not a shuffle of positions: an identity added to
+     * the dataset takes its place in the order and moves the split
+     * boundaries by one, so at most one identity per boundary changes
+     * split instead of all of them being dealt anew. */
+    keyed *order = dw_host->alloc((free_n ? free_n : 1) * sizeof *order);
+    if (!order) {
         dw_host->set_error("out of memory");
         return AIGTATT_ERR_NOMEM;
     }
     size_t m = 0;
-    for (size_t i = 0; i < n; i++)
-        if (!ids[i].preset)
-            order[m++] = i;
-    for (size_t i = m; i > 1; i--) {
-        size_t j = (size_t)(dw_host->rng_u64(rng) % i), t = order[i - 1];
-        order[i - 1] = order[j];
-        order[j] = t;
+    char label[1100];
+    for (size_t i = 0; i < n; i++) {
+        if (ids[i].preset)
+            continue;
+        snprintf(label, sizeof label, "split/%.1000s", ids[i].name);
+        order[m].key = dw_host->seed_derive(seed, label, 0);
+        order[m].name = ids[i].name;
+        order[m++].index = i;
     }
+    qsort(order, m, sizeof *order, cmp_keyed);
     size_t k = 0;
     for (int s = 0; s < DW_NSPLITS; s++)
         for (size_t c = 0; c < count[s] && k < m; c++)
-            ids[order[k++]].split = s;
-    dw_host->rng_free(rng);
+            ids[order[k++].index].split = s;
     dw_host->free_mem(order);
     return AIGTATT_OK;
 }
