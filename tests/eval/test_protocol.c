@@ -90,6 +90,40 @@ Test(protocol, similarity_blocks_match_double_products)
     bm_emb_free(&e);
 }
 
+/* An identity too big for one block of scores (2200 images: 2.4 million
+ * genuine pairs) is scored in row blocks; every pair still comes out, in
+ * the same a < b order, with the same value. */
+Test(protocol, big_identity_genuine_pairs_in_blocks)
+{
+    size_t K[] = {2200, 3};
+    bm_emb e = make(2, K, 4, 0.8, 9);
+    bm_env env = {.gemm = BM_GEMM_BUILTIN};
+    bm_ver_cfg vc = {.seed = 1, .impostors = BM_IMP_PER_ID};
+    bm_ver_result r;
+    cr_assert_eq(bm_verify(&env, &e, &vc, &r), 0, "%s", env.err);
+    cr_assert_eq(r.n_gen, (size_t)2200 * 2199 / 2 + 3);
+    double *g = malloc(r.n_gen * sizeof *g);
+    size_t ng = 0;
+    for (int l = 0; l < 2; l++) {
+        size_t idx[2200], c = 0;
+        for (size_t i = 0; i < e.n; i++)
+            if (e.lab[i] == l)
+                idx[c++] = i;
+        for (size_t a = 0; a < c; a++)
+            for (size_t b = a + 1; b < c; b++)
+                g[ng++] = ddot(e.x + idx[a] * e.d, e.x + idx[b] * e.d, e.d);
+    }
+    qsort(g, ng, sizeof *g, cmpd);
+    qsort(r.gen, r.n_gen, sizeof *g, cmpd);
+    size_t bad = 0;
+    for (size_t i = 0; i < ng; i++)
+        bad += !(fabs(r.gen[i] - g[i]) < 1e-5);
+    cr_expect_eq(bad, 0, "%zu genuine scores differ", bad);
+    free(g);
+    bm_ver_result_free(&r);
+    bm_emb_free(&e);
+}
+
 Test(protocol, verification_pairs_are_complete)
 {
     size_t K[] = {3, 1, 4, 2, 5};

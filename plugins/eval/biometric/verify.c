@@ -23,15 +23,20 @@ void bm_ver_result_free(bm_ver_result *r)
     memset(r, 0, sizeof *r);
 }
 
-/* Every same-identity pair, identity by identity, in id order. */
+/* Every same-identity pair, identity by identity, in id order. A big
+ * identity (a catch-all folder of 20 000 images) is scored in blocks of
+ * rows against the rows after them, so memory stays near BLOCK_DOUBLES
+ * scores instead of its whole c x c matrix. */
 static int genuine_pairs(bm_env *env, const bm_emb *e, const bm_groups *g, double *gen)
 {
     size_t k = 0, big = 0;
     for (size_t l = 0; l < e->n_labels; l++)
         if (g->start[l + 1] - g->start[l] > big)
             big = g->start[l + 1] - g->start[l];
-    float *X = malloc(big * e->d * sizeof *X);
-    double *S = malloc(big * big * sizeof *S);
+    size_t rows = big ? BLOCK_DOUBLES / big : 1;
+    rows = rows < 1 ? 1 : rows > big ? big : rows;
+    float *X = malloc((big ? big : 1) * e->d * sizeof *X);
+    double *S = malloc((big ? rows * big : 1) * sizeof *S);
     int rc = X && S ? AIGTATT_OK : AIGTATT_ERR_NOMEM;
     for (size_t l = 0; l < e->n_labels && rc == AIGTATT_OK; l++) {
         size_t c = g->start[l + 1] - g->start[l];
@@ -39,10 +44,17 @@ static int genuine_pairs(bm_env *env, const bm_emb *e, const bm_groups *g, doubl
             continue;
         for (size_t a = 0; a < c; a++)
             memcpy(X + a * e->d, e->x + g->rows[g->start[l] + a] * e->d, e->d * sizeof *X);
-        rc = bm_sim_block(env->gemm, X, c, X, c, e->d, S, env->err);
-        for (size_t a = 0; a < c && rc == AIGTATT_OK; a++)
-            for (size_t b = a + 1; b < c; b++)
-                gen[k++] = S[a * c + b];
+        for (size_t a0 = 0; a0 < c && rc == AIGTATT_OK; a0 += rows) {
+            size_t a1 = a0 + rows < c ? a0 + rows : c, w = c - a0;
+            if (env->cancelled && env->cancelled()) {
+                rc = AIGTATT_ERR_CANCELLED;
+                break;
+            }
+            rc = bm_sim_block(env->gemm, X + a0 * e->d, a1 - a0, X + a0 * e->d, w, e->d, S, env->err);
+            for (size_t a = a0; a < a1 && rc == AIGTATT_OK; a++)
+                for (size_t b = a + 1; b < c; b++)
+                    gen[k++] = S[(a - a0) * w + (b - a0)];
+        }
     }
     free(X);
     free(S);
