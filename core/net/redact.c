@@ -35,6 +35,13 @@ int aigtatt_header_is_sensitive(const char *name, size_t len)
     return 0;
 }
 
+/* The shortest front part of a secret that is masked on its own. Text is
+ * cut to size in many places (a server's message, a body snippet), and a
+ * cut that falls inside an echoed key leaves its front part, nearly all of
+ * the key, where no whole match is found. 8 characters mask that while
+ * leaving short common words alone. */
+#define PARTIAL_MIN 8
+
 static void mask_secrets(const char *s, aigtatt_buf *out)
 {
     pthread_mutex_lock(&aigtatt_secret_lock);
@@ -42,10 +49,15 @@ static void mask_secrets(const char *s, aigtatt_buf *out)
         size_t hit = 0;
         for (size_t k = 0; k < aigtatt_secret_count; k++) {
             const aigtatt_secret_entry *e = &aigtatt_secret_list[k];
-            if (e->value[0] == s[i] && !strncmp(s + i, e->value, e->len)) {
-                hit = e->len; /* longest first: the first hit is the best */
-                break;
-            }
+            if (e->value[0] != s[i])
+                continue;
+            size_t m = 0;
+            while (m < e->len && s[i + m] == e->value[m])
+                m++;
+            if (m == e->len || (m >= PARTIAL_MIN && m > hit))
+                hit = m > hit ? m : hit;
+            if (m == e->len)
+                break; /* longest first: a whole match is the best */
         }
         if (hit) {
             aigtatt_buf_puts(out, MASK);

@@ -159,6 +159,28 @@ Test(policy, error_texts_are_redacted_whole_before_they_are_cut)
     aigtatt_clear_error();
 }
 
+/* A text cut inside an echoed key (a server message cut to 400 bytes, a
+ * body snippet) keeps the key's front part, which no whole match finds:
+ * 8 or more of its first characters are masked too, also when a marker
+ * follows the cut. */
+Test(policy, a_key_cut_by_truncation_is_still_masked)
+{
+    const char *key = "sk-proj-AAAABBBBCCCCDDDDEEEEFFFFGGGGHHHHIIIIJJJJKKKKLLLLMMMMNNNN";
+    cr_assert_eq(aigtatt_secret_register(key), AIGTATT_OK);
+    char text[256];
+    for (size_t cut = 8; cut < strlen(key); cut += 5) {
+        snprintf(text, sizeof text, "key %.*s... (truncated)", (int)cut, key);
+        char *r = aigtatt_redact_dup(text);
+        cr_assert(r && !strstr(r, "sk-proj-A") && !strstr(r, "AAAAB"), "cut at %zu: %s", cut, r);
+        cr_assert(strstr(r, "(truncated)"), "%s", r);
+        free(r);
+    }
+    /* short shared beginnings stay readable */
+    char *r = aigtatt_redact_dup("use an sk-proj key");
+    cr_assert_str_eq(r, "use an sk-proj key");
+    free(r);
+}
+
 Test(policy, redaction_of_secrets_and_credential_fields)
 {
     cr_assert_eq(aigtatt_secret_register("sk-canary-1234567890"), AIGTATT_OK);

@@ -458,6 +458,16 @@ static const char *const subjects[] = {"a wolf howling at a crescent moon", "a k
 static void serve_chat(fake_api *fa, int fd, const req *r, fa_mode mode, int n, const char *auth)
 {
     json_t *in = json_loadb(r->buf + r->head_len, r->body_len, 0, NULL);
+    if (mode == FA_REFUSE_SECOND && n == 2) {
+        json_decref(in);
+        respond_json(fd, 200, NULL,
+                     json_pack("{ss ss si ss s[{si s{ss sn ss} ss}] s{si si si}}", "id", "chatcmpl-refused", "object",
+                               "chat.completion", "created", 1700000000, "model", "fake-gpt-2025", "choices", "index",
+                               0, "message", "role", "assistant", "content", "refusal",
+                               "I can't help with that request.", "finish_reason", "stop", "usage", "prompt_tokens",
+                               100, "completion_tokens", 8, "total_tokens", 108));
+        return;
+    }
     const char *rf = json_string_value(json_object_get(json_object_get(in, "response_format"), "type"));
     if ((mode == FA_SCHEMA_REJECT && rf && !strcmp(rf, "json_schema")) || (mode == FA_FORMAT_REJECT && rf)) {
         json_decref(in);

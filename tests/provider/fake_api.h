@@ -46,6 +46,7 @@ typedef enum fa_mode {
     FA_SCHEMA_REJECT,/* chat: 400 naming response_format for json_schema */
     FA_FORMAT_REJECT,/* chat: 400 naming response_format for any response_format */
     FA_DIRTY,        /* chat: answers carry duplicates, invalid prompts, chatter */
+    FA_REFUSE_SECOND,/* chat: the route's second request gets a refusal (content null) */
     FA_ECHO_KEY,     /* success, with the Authorization value in a text field */
     FA_WEBP,         /* download/images: WebP bytes */
     FA_BADIMG,       /* download/images: a PNG signature and garbage */

@@ -81,11 +81,41 @@ Test(openai, prompts_are_batched_validated_and_unique)
     rc = ph_cli(&out, NULL, KEY, "run p.yaml --plain --workdir w --force prompts");
     cr_assert_eq(rc, 0, "%s", out);
     cr_assert(strstr(out, "3 batches from the resume store"), "%s", out);
+    cr_assert(!strstr(out, "usage 300 prompt"), "a store-only rerun counted tokens it did not pay for: %s", out);
     free(out);
     cr_assert_eq(fa_count(ph_fa, "*"), before, "a rerun paid again");
+    pj = ph_read("w/latest/nodes/prompts/prompts/provider.json", NULL);
+    p = json_loads(pj, 0, NULL);
+    cr_assert_eq(json_integer_value(json_object_get(p, "prompt_tokens")), 0, "%s", pj);
+    json_decref(p);
+    free(pj);
     json_t *m2 = ph_manifest("w/latest/nodes/prompts/prompts/manifest.jsonl");
     cr_assert_eq(json_array_size(m2), 7);
     json_decref(m2);
+}
+
+/* A refused batch is kept in the resume store like any answer: a rerun
+ * asks nothing and gives the same prompts (asking again would pay, and a
+ * new answer would change every later batch's request). */
+Test(openai, refusal_is_stored_and_replayed)
+{
+    prompt_experiment("count: 8, batch_size: 4");
+    fa_set(ph_fa, "chat", FA_REFUSE_SECOND);
+    char *out;
+    int rc = ph_cli(&out, NULL, KEY, "run p.yaml --plain --workdir w");
+    cr_assert_eq(rc, 0, "%s", out);
+    free(out);
+    int before = fa_count(ph_fa, "chat");
+    cr_assert_geq(before, 3, "the refused batch was not asked again in the run");
+    char *first = ph_read("w/latest/nodes/prompts/prompts/manifest.jsonl", NULL);
+    rc = ph_cli(&out, NULL, KEY, "run p.yaml --plain --workdir w --force prompts");
+    cr_assert_eq(rc, 0, "%s", out);
+    free(out);
+    cr_assert_eq(fa_count(ph_fa, "chat"), before, "the rerun asked the server again");
+    char *second = ph_read("w/latest/nodes/prompts/prompts/manifest.jsonl", NULL);
+    cr_assert(first && second && !strcmp(first, second), "the rerun's prompts differ");
+    free(first);
+    free(second);
 }
 
 Test(openai, schema_refused_falls_back_to_json_object_then_text)

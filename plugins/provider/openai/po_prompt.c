@@ -406,7 +406,6 @@ static int ask(po_state *st, const char *endpoint, json_t *body, const char *key
         json_object_set_new(ans, "system_fingerprint", json_string(pv_jstr(j, "system_fingerprint")));
     /* choice, content and refusal point into j: decide before freeing it */
     int usable = choice && (content || refusal);
-    int keep = content && *content;
     json_decref(j);
     pv_host->http_response_free(r);
     if (!usable) {
@@ -414,14 +413,14 @@ static int ask(po_state *st, const char *endpoint, json_t *body, const char *key
         pv_host->set_error("chat completion: the answer has no choices[0].message.content");
         return AIGTATT_ERR_FORMAT;
     }
-    /* A refusal or an empty answer is not worth keeping: ask again next
-     * time. */
-    if (keep) {
-        rc = pv_store_put(&st->store, key, ".json", ans);
-        if (rc) {
-            json_decref(ans);
-            return rc;
-        }
+    /* Refusals and empty answers are kept too: asking again would pay
+     * again, and a different answer would change every later batch's
+     * request (its count, its avoid list), so a rerun would no longer
+     * repeat the run. `resume: false` asks anew. */
+    rc = pv_store_put(&st->store, key, ".json", ans);
+    if (rc) {
+        json_decref(ans);
+        return rc;
     }
     *answer = ans;
     return AIGTATT_OK;
@@ -613,7 +612,10 @@ static int po_prompt_run(aigtatt_run *run)
                          batch);
         st.invalid += inv;
         st.dups += dup;
-        add_usage(&st, json_object_get(ans, "usage"));
+        /* answers from the resume store cost nothing now: their usage
+         * stays in the batch record (from_store) but not in the totals */
+        if (!cached)
+            add_usage(&st, json_object_get(ans, "usage"));
         if (pv_jstr(ans, "model"))
             snprintf(st.model_seen, sizeof st.model_seen, "%s", pv_jstr(ans, "model"));
         json_t *b = json_pack("{sI ss ss? ss? ss? sO? sI sI sI sb ss}", "batch", (json_int_t)batch, "store_key", key,
