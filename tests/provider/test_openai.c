@@ -133,6 +133,12 @@ Test(openai, schema_refused_falls_back_to_json_object_then_text)
     cr_assert_str_eq(json_string_value(json_object_get(json_object_get(json_array_get(m, 0), "meta"),
                                                        "response_format")), "json_object");
     json_decref(m);
+    /* a store-only rerun finds the json_object answer without asking to be
+     * refused again: no request, and so no key needed */
+    rc = ph_cli(&out, NULL, "", "run p.yaml --plain --workdir w --force prompts");
+    cr_assert_eq(rc, 0, "a store-only rerun needed the server: %s", out);
+    free(out);
+    cr_assert_eq(fa_count(ph_fa, "chat"), 2, "the rerun asked the server");
 
     /* a server that takes no response_format at all: plain JSON prompting,
      * the list found inside chatter and a code fence */

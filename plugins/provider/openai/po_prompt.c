@@ -340,6 +340,15 @@ static int format_refused(const aigtatt_http_response *r)
     return yes;
 }
 
+/* Whether the store holds an answer under `key`. */
+static int stored(po_state *st, const char *key)
+{
+    json_t *j = pv_store_get(&st->store, key, ".json", 0);
+    int yes = j && pv_jstr(j, "content");
+    json_decref(j);
+    return yes;
+}
+
 /* One batch's answer: from the store, or asked. *answer holds content,
  * model, id, request_id, usage, finish_reason. Returns AIGTATT_OK, a
  * failure status, or 1 when the server refused the response format and
@@ -568,6 +577,26 @@ static int po_prompt_run(aigtatt_run *run)
         json_t *unit = json_pack("{sO}", "request", body);
         pv_key("prompt.openai", endpoint, unit, key);
         json_decref(unit);
+        /* A server that refused this mode in an earlier run has its answer
+         * stored under a later mode's request: take it from there instead
+         * of asking again just to be refused (a store-only rerun needs no
+         * key and no server). */
+        for (int m = mode + 1; fall_back && m <= MODE_TEXT && !stored(&st, key); m++) {
+            json_t *b2 = build_body(&st, m, want, pv_host->seed_derive(seed, "batch", batch));
+            json_t *u2 = b2 ? json_pack("{sO}", "request", b2) : NULL;
+            char k2[65];
+            if (u2)
+                pv_key("prompt.openai", endpoint, u2, k2);
+            json_decref(u2);
+            if (u2 && stored(&st, k2)) {
+                json_decref(body);
+                body = b2;
+                memcpy(key, k2, sizeof key);
+                mode = m;
+                break;
+            }
+            json_decref(b2);
+        }
         json_t *ans = NULL;
         int cached = 0;
         rc = ask(&st, endpoint, body, key, &ans, &cached, fall_back && mode != MODE_TEXT);
