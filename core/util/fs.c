@@ -298,7 +298,8 @@ int aigtatt_link_or_copy(const char *from, const char *to)
     free(dir);
     if (rc)
         return rc;
-    if (link(from, to) == 0)
+    /* a symlinked source links its file, not the link itself */
+    if (linkat(AT_FDCWD, from, AT_FDCWD, to, AT_SYMLINK_FOLLOW) == 0)
         return AIGTATT_OK;
     if (errno == EEXIST) {
         aigtatt_set_error("%s already exists", to);

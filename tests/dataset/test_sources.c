@@ -224,3 +224,33 @@ Test(sources, symlinked_folders_are_part_of_the_cache_key)
         png("data/alice/b.png", 3); /* behind the link */
     }
 }
+
+/* A name that is not UTF-8 (Latin-1 "café") or holds a tab is one bad
+ * file: skipped and named under on_error: skip (it used to stop the node
+ * with a broken-record error naming no file). A symlinked file with
+ * link: auto is linked through to its file, so the cache holds no link
+ * that dangles. */
+Test(sources, odd_names_are_bad_files_and_symlinks_link_their_file)
+{
+    png("in/alice/a.png", 1);
+    png("in/alice/caf\xe9.png", 2);
+    png("in/bob/b\tc.png", 3);
+    png("real/d.png", 4);
+    char p[4200], *out = NULL;
+    snprintf(p, sizeof p, "%s/in/dora", dir);
+    cr_assert_eq(mkdir(p, 0755), 0);
+    snprintf(p, sizeof p, "%s/in/dora/d.png", dir);
+    cr_assert_eq(symlink("../../real/d.png", p), 0, "a relative symlink, which would dangle if linked as such");
+    int rc = run_folder("skip", ", link: auto", &out);
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert(strstr(out, "not UTF-8 text or holds a control character"), "%s", out);
+    free(out);
+    char *d = ds_port_dir(dir, "w", "imgs", "images");
+    json_t *m = ds_manifest(d);
+    cr_assert_eq(json_array_size(m), 2, "alice/a.png and dora/d.png");
+    json_decref(m);
+    snprintf(p, sizeof p, "%s/dora/original.png", d);
+    struct stat st;
+    cr_assert(lstat(p, &st) == 0 && S_ISREG(st.st_mode), "%s is not a regular file", p);
+    free(d);
+}

@@ -219,7 +219,7 @@ const aigtatt_component_desc cb_bbox_desc = {
     .summary = "Crops by annotation files with x1 y1 x2 y2 boxes",
     .doc = "For tattoo databases that come with boxes. A malformed line, an empty box or a box outside the "
            "image is an error naming file:line; boxes partly outside are clipped. The cache key covers the "
-           "annotation folder's path, not its content: after editing, rerun with --force.",
+           "annotation files' names, sizes and modification times, so editing one reruns the node.",
     AIGTATT_PARAMS(bbox_params),
     AIGTATT_PORTS(bbox_in, bbox_out),
     .vtable = &bbox_vt,

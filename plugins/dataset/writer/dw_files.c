@@ -1,5 +1,6 @@
 /* File helpers of the dataset writer. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,7 +32,9 @@ int dw_mkdirs(const char *path)
 int dw_link_or_copy(const char *from, const char *to, int allow_link)
 {
     /* Hard links: 5,000 images cost no space; nodes never rewrite a file. */
-    if (allow_link && link(from, to) == 0)
+    /* AT_SYMLINK_FOLLOW: a symlinked source links its file, not the link
+     * (a relative link would dangle in the cache) */
+    if (allow_link && linkat(AT_FDCWD, from, AT_FDCWD, to, AT_SYMLINK_FOLLOW) == 0)
         return AIGTATT_OK;
     FILE *f = fopen(from, "rb");
     if (!f) {

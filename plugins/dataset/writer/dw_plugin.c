@@ -93,6 +93,7 @@ static json_t *line_json(const aigtatt_record *r, const char *rel, const char *s
         json_object_set_new(o, "source", json_string(r->source));
     if (r->text)
         json_object_set_new(o, "prompt", json_string(r->text));
+    /* 17 digits when written back: the recorded values read back exact */
     json_t *meta = r->meta_json ? json_loads(r->meta_json, 0, NULL) : NULL;
     json_object_set_new(o, "params", meta ? meta : json_object());
     return o;
@@ -293,7 +294,7 @@ static int dw_run(aigtatt_run *run)
     size_t len = 0, cap = 0;
     int oom = 0;
     for (size_t i = 0; i < nl && !oom; i++) {
-        char *l = json_dumps(json_array_get(lines, i), JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(8));
+        char *l = json_dumps(json_array_get(lines, i), JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
         size_t ll = l ? strlen(l) : 0;
         if (!l || len + ll + 2 > cap) {
             size_t nc = cap ? cap * 2 : 1 << 16;

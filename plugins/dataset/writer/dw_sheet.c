@@ -53,7 +53,9 @@ int dw_contact_sheet(const char *out_path, char *const *paths, int rows, int col
             if (!p)
                 continue;
             /* DCT scaling: a thumbnail never needs a full-size JPEG decode. */
-            aigtatt_image_load_opts o = {.struct_size = sizeof o, .min_width = thumb, .min_height = thumb};
+            /* RGB, transparency over white: as every other stage shows it */
+            aigtatt_image_load_opts o = {.struct_size = sizeof o, .channels = 3, .min_width = thumb,
+                                         .min_height = thumb, .over_white = 1};
             aigtatt_image *img = NULL;
             if ((rc = dw_host->image_load(p, &o, &img)))
                 break;

@@ -1,5 +1,6 @@
 /* File helpers of image.folder. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +21,9 @@ int if_link_or_copy(const char *from, const char *to, int allow_link)
     /* A hard link costs no space and no time; it fails across file
      * systems, where we copy. The source is never modified through it:
      * nodes only ever write new files. */
-    if (allow_link && link(from, to) == 0)
+    /* AT_SYMLINK_FOLLOW: a symlinked source links its file, not the link
+     * (a relative link would dangle in the cache) */
+    if (allow_link && linkat(AT_FDCWD, from, AT_FDCWD, to, AT_SYMLINK_FOLLOW) == 0)
         return AIGTATT_OK;
     FILE *f = fopen(from, "rb");
     if (!f) {

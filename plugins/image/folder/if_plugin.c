@@ -20,6 +20,30 @@ typedef struct if_job {
     aigtatt_progress *progress;
 } if_job;
 
+/* Whether `s` is UTF-8 text without control characters: what a record's
+ * id, identity and JSON meta can carry. A Latin-1 folder name or a tab in
+ * a file name is then one bad file (skipped or failed by on_error, named),
+ * not a broken record that stops the node. */
+static int plain_text(const char *s)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    while (*u) {
+        unsigned c = *u;
+        size_t n = c < 0x80 ? 0 : (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2 : (c & 0xf8) == 0xf0 ? 3 : 9;
+        if (c < 0x20 || c == 0x7f || n == 9 || (n == 1 && c < 0xc2) || (n == 3 && c > 0xf4))
+            return 0;
+        for (size_t k = 1; k <= n; k++)
+            if ((u[k] & 0xc0) != 0x80)
+                return 0;
+        /* no overlong 3/4-byte forms, no surrogates, nothing above U+10FFFF */
+        if ((n == 2 && c == 0xe0 && u[1] < 0xa0) || (n == 2 && c == 0xed && u[1] >= 0xa0) ||
+            (n == 3 && c == 0xf0 && u[1] < 0x90) || (n == 3 && c == 0xf4 && u[1] >= 0x90))
+            return 0;
+        u += n + 1;
+    }
+    return 1;
+}
+
 static int one_file(void *ctx, size_t i)
 {
     if_job *j = ctx;
@@ -29,7 +53,10 @@ static int one_file(void *ctx, size_t i)
     char src[4096], dir[4096], rel[1024], to[4096], id[1024], ext[16];
     snprintf(src, sizeof src, "%s/%s", j->root, f->rel);
     int rc = AIGTATT_OK;
-    if (!if_safe_name(f->identity)) {
+    if (!plain_text(f->rel)) {
+        if_host->set_error("%s: the name is not UTF-8 text or holds a control character; rename it", src);
+        rc = AIGTATT_ERR_INVALID;
+    } else if (!if_safe_name(f->identity)) {
         if_host->set_error("%s: the identity '%s' taken from its name cannot be a folder name", src, f->identity);
         rc = AIGTATT_ERR_INVALID;
     } else {
@@ -183,8 +210,8 @@ const aigtatt_component_desc if_folder_desc = {
     .version = "1.0.0",
     .summary = "Your own images: a flat folder or one folder per identity",
     .doc = "Brings existing tattoo images into the graph in name order. Files are hard-linked or copied "
-           "unchanged (no re-encoding). The cache key covers the folder's path, not its content: after adding "
-           "files, rerun with --force.",
+           "unchanged (no re-encoding). The cache key covers the folder's files (names, sizes, modification "
+           "times), so adding, removing or editing an image reruns the node.",
     AIGTATT_PARAMS(if_params),
     AIGTATT_PORTS(NULL, if_out),
     .vtable = &if_vt,

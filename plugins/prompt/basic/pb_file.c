@@ -198,8 +198,8 @@ const aigtatt_component_desc pb_file_desc = {
     .summary = "Prompts from a text file, one a line",
     .doc = "Reads prompts written by hand or by an LLM. Identities follow line order (T0001 is the first "
            "prompt). A duplicate prompt, invalid UTF-8, a control character or an over-long line is an error "
-           "naming file:line. The cache key covers the file's path, not its content: after editing the file, "
-           "rerun with --force.",
+           "naming file:line. The cache key covers the file's size and modification time, so editing "
+           "it reruns the node.",
     AIGTATT_PARAMS(pb_file_params),
     AIGTATT_PORTS(NULL, pb_file_out),
     .vtable = &pb_file_vt,
