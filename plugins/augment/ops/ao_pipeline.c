@@ -56,23 +56,83 @@ static int check_records(const aigtatt_set *set)
     return AIGTATT_OK;
 }
 
-/* Does identity `id` have a record of `role`? The set is sorted by record
- * id, not identity, so this scans; sets are thousands of records. */
-static int identity_has(const aigtatt_set *set, const char *identity, const char *role)
+/* Per record of the set (with a path and an identity): its ordinal and
+ * the total among the records of its identity and role, in set order, and
+ * whether its identity has a crop. Computed once from the records sorted
+ * by (identity, role, set order), so a set of 100 000 images costs a sort,
+ * not a scan of the set per record. */
+typedef struct ao_groups {
+    size_t *ord, *total;
+    unsigned char *has_crop;
+} ao_groups;
+
+typedef struct by_id {
+    const char *id, *role;
+    size_t i;
+} by_id;
+
+static int cmp_by_id(const void *x, const void *y)
 {
-    for (size_t i = 0; i < ao_host->set_count(set); i++) {
-        const aigtatt_record *r = ao_host->set_record(set, i);
-        if (r->path && role_is(r, role) && r->identity && !strcmp(r->identity, identity))
-            return 1;
+    const by_id *a = x, *b = y;
+    int c = strcmp(a->id, b->id);
+    if (!c)
+        c = strcmp(a->role, b->role);
+    return c ? c : (a->i > b->i) - (a->i < b->i);
+}
+
+static void groups_free(ao_groups *g)
+{
+    free(g->ord);
+    free(g->total);
+    free(g->has_crop);
+}
+
+static int groups_make(const aigtatt_set *set, ao_groups *g)
+{
+    size_t n = ao_host->set_count(set), m = 0;
+    g->ord = calloc(n ? n : 1, sizeof *g->ord);
+    g->total = calloc(n ? n : 1, sizeof *g->total);
+    g->has_crop = calloc(n ? n : 1, 1);
+    by_id *v = malloc((n ? n : 1) * sizeof *v);
+    if (!g->ord || !g->total || !g->has_crop || !v) {
+        free(v);
+        groups_free(g);
+        ao_host->set_error("out of memory");
+        return AIGTATT_ERR_NOMEM;
     }
-    return 0;
+    for (size_t i = 0; i < n; i++) {
+        const aigtatt_record *r = ao_host->set_record(set, i);
+        if (r->path && r->identity)
+            v[m++] = (by_id){r->identity, r->role ? r->role : "", i};
+    }
+    qsort(v, m, sizeof *v, cmp_by_id);
+    for (size_t s = 0, e; s < m; s = e) {
+        int crop = 0;
+        for (e = s; e < m && !strcmp(v[e].id, v[s].id); e++)
+            crop |= !strcmp(v[e].role, "cropped");
+        for (size_t a = s, b; a < e; a = b) {
+            for (b = a; b < e && !strcmp(v[b].role, v[a].role); b++)
+                ;
+            for (size_t k = a; k < b; k++) {
+                g->ord[v[k].i] = k - a;
+                g->total[v[k].i] = b - a;
+                g->has_crop[v[k].i] = (unsigned char)crop;
+            }
+        }
+    }
+    free(v);
+    return AIGTATT_OK;
 }
 
 static int pick_sources(const aigtatt_set *set, int from, ao_source **out, size_t *n_out)
 {
     size_t n = ao_host->set_count(set), m = 0;
     ao_source *v = calloc(n ? n : 1, sizeof *v);
-    if (!v) {
+    by_id *seen = malloc((n ? n : 1) * sizeof *seen);
+    ao_groups g = {0};
+    if (!v || !seen || groups_make(set, &g)) {
+        free(v);
+        free(seen);
         ao_host->set_error("out of memory");
         return AIGTATT_ERR_NOMEM;
     }
@@ -84,17 +144,22 @@ static int pick_sources(const aigtatt_set *set, int from, ao_source **out, size_
         if (role_is(r, "cropped"))
             take = from != FROM_ORIGINAL;
         else if (role_is(r, "original"))
-            take = from == FROM_ORIGINAL || from == FROM_BOTH ||
-                   (from == FROM_AUTO && !identity_has(set, r->identity, "cropped"));
+            take = from == FROM_ORIGINAL || from == FROM_BOTH || (from == FROM_AUTO && !g.has_crop[i]);
         if (!take)
             continue;
-        size_t ord = 0;
-        for (size_t k = 0; k < m; k++)
-            ord += !strcmp(ao_host->set_record(set, v[k].rec)->identity, r->identity);
-        v[m].rec = i;
-        v[m].ordinal = ord;
-        m++;
+        seen[m] = (by_id){r->identity, "", i};
+        v[m++].rec = i;
     }
+    /* the ordinal among an identity's chosen sources, in set order: the
+     * position in its group once sorted by (identity, set order) */
+    qsort(seen, m, sizeof *seen, cmp_by_id);
+    for (size_t s = 0, e; s < m; s = e)
+        for (e = s; e < m && !strcmp(seen[e].id, seen[s].id); e++)
+            g.ord[seen[e].i] = e - s;
+    for (size_t k = 0; k < m; k++)
+        v[k].ordinal = g.ord[v[k].rec];
+    free(seen);
+    groups_free(&g);
     *out = v;
     *n_out = m;
     return AIGTATT_OK;
@@ -105,18 +170,15 @@ static int pick_sources(const aigtatt_set *set, int from, ao_source **out, size_
 static int copy_through(ao_job *j, int originals, int cropped)
 {
     size_t n = ao_host->set_count(j->set);
+    ao_groups g = {0};
+    int grc = groups_make(j->set, &g);
+    if (grc)
+        return grc;
     for (size_t i = 0; i < n; i++) {
         const aigtatt_record *r = ao_host->set_record(j->set, i);
         if (!r->path || !((originals && role_is(r, "original")) || (cropped && role_is(r, "cropped"))))
             continue;
-        size_t ord = 0, total = 0;
-        for (size_t k = 0; k < n; k++) {
-            const aigtatt_record *o = ao_host->set_record(j->set, k);
-            if (o->path && role_is(o, r->role) && o->identity && !strcmp(o->identity, r->identity)) {
-                total++;
-                ord += k < i;
-            }
-        }
+        size_t ord = g.ord[i], total = g.total[i];
         char ext[16], rel[512], from[4096], to[4096], dir[4096];
         ao_ext(r->path, ext, sizeof ext);
         if (total > 1)
@@ -130,14 +192,19 @@ static int copy_through(ao_job *j, int originals, int cropped)
             rc = ao_mkdir(dir);
         if (!rc)
             rc = ao_host->link_file(from, to);
-        if (rc)
+        if (rc) {
+            groups_free(&g);
             return rc;
+        }
         aigtatt_record c = *r;
         c.struct_size = sizeof c;
         c.path = rel;
-        if ((rc = ao_host->output_add(j->run, "images", &c)))
+        if ((rc = ao_host->output_add(j->run, "images", &c))) {
+            groups_free(&g);
             return rc;
+        }
     }
+    groups_free(&g);
     return AIGTATT_OK;
 }
 
