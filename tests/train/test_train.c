@@ -362,6 +362,20 @@ Test(train, nan_loss_stops_and_keeps_last_good_checkpoint, .timeout = 800)
     free(dir);
 }
 
+/* Runs tiny.yaml (8 epochs) into <dir>/b with `flags` and sends it
+ * SIGINT once epoch 2 is logged; it must exit 130. */
+static void interrupt_after_epoch_2(const char *dir, const char *flags)
+{
+    char *out = NULL;
+    ds_sh(&out,
+          "cd '%s' && { '%s' run tiny.yaml --plain %s --workdir '%s/b' > run.log 2>&1 & pid=$!; i=0; "
+          "while ! grep -q 'epoch 2/8:' run.log && [ $i -lt 12000 ]; do sleep 0.05; i=$((i+1)); done; "
+          "kill -INT $pid; wait $pid; echo \"exit $?\"; }",
+          dir, ds_cli(), flags, dir);
+    cr_assert(strstr(out, "exit 130"), "the run (%s) did not stop on Ctrl-C: %s", flags, out);
+    free(out);
+}
+
 /* A run stopped by Ctrl-C goes on from its last saved epoch when run
  * again, and ends with the same model, bit for bit, and the same history
  * as a run that was never stopped: weights, buffers, momentum, the
@@ -376,13 +390,7 @@ Test(train, resumes_after_ctrl_c_where_it_stopped, .timeout = 800)
     free(out);
 
     /* the same run, interrupted once epoch 2 is saved */
-    rc = ds_sh(&out,
-               "cd '%s' && { '%s' run tiny.yaml --plain --workdir '%s/b' > b.log 2>&1 & pid=$!; i=0; "
-               "while ! grep -q 'epoch 2/8:' b.log && [ $i -lt 12000 ]; do sleep 0.05; i=$((i+1)); done; "
-               "kill -INT $pid; wait $pid; echo \"exit $?\"; }",
-               dir, ds_cli(), dir);
-    cr_assert(strstr(out, "exit 130"), "the interrupted run did not stop on Ctrl-C: %s", out);
-    free(out);
+    interrupt_after_epoch_2(dir, "");
     rc = ds_sh(&out, "cd '%s/b/state/train/train' && ls */last.safetensors", dir);
     cr_assert_eq(rc, 0, "no checkpoint left by the interrupted run: %s", out);
     free(out);
@@ -414,13 +422,7 @@ Test(train, resumes_after_ctrl_c_where_it_stopped, .timeout = 800)
     free(out);
 
     /* --force starts over instead of resuming, and still ends the same */
-    rc = ds_sh(&out,
-               "cd '%s' && { '%s' run tiny.yaml --plain --force train --workdir '%s/b' > c.log 2>&1 & pid=$!; i=0; "
-               "while ! grep -q 'epoch 2/8:' c.log && [ $i -lt 12000 ]; do sleep 0.05; i=$((i+1)); done; "
-               "kill -INT $pid; wait $pid; echo \"exit $?\"; }",
-               dir, ds_cli(), dir);
-    cr_assert(strstr(out, "exit 130"), "the forced run did not stop on Ctrl-C: %s", out);
-    free(out);
+    interrupt_after_epoch_2(dir, "--force train");
     rc = ds_sh(&out, "cd '%s' && '%s' run tiny.yaml --plain --force train --workdir '%s/b'", dir, ds_cli(), dir);
     cr_assert(rc == 0 && strstr(out, "forced: training starts over") && !strstr(out, "resuming after"),
               "--force resumed (%d):\n%s", rc, out);
