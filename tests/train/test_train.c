@@ -363,12 +363,15 @@ Test(train, nan_loss_stops_and_keeps_last_good_checkpoint, .timeout = 800)
 }
 
 /* Runs tiny.yaml (8 epochs) into <dir>/b with `flags` and sends it
- * SIGINT once epoch 2 is logged; it must exit 130. */
+ * SIGINT once epoch 2 is logged; it must exit 130. The log is removed
+ * first: the background job truncates it only once it has started, and
+ * the previous run's "epoch 2" must not be read as this one's. */
 static void interrupt_after_epoch_2(const char *dir, const char *flags)
 {
     char *out = NULL;
     ds_sh(&out,
-          "cd '%s' && { '%s' run tiny.yaml --plain %s --workdir '%s/b' > run.log 2>&1 & pid=$!; i=0; "
+          "cd '%s' && rm -f run.log && { '%s' run tiny.yaml --plain %s --workdir '%s/b' > run.log 2>&1 & "
+          "pid=$!; i=0; "
           "while ! grep -q 'epoch 2/8:' run.log && [ $i -lt 12000 ]; do sleep 0.05; i=$((i+1)); done; "
           "kill -INT $pid; wait $pid; echo \"exit $?\"; }",
           dir, ds_cli(), flags, dir);
