@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include <aigtatt/augment.h>
 #include "config/cfg.h"
@@ -404,6 +405,55 @@ Test(ops, skin_replaces_paper_with_skin_and_keeps_ink_dark)
     cr_assert(ink[0] + 20 < paper[0] || paper[0] < 40, "ink %d not darker than skin %d", ink[0], paper[0]);
     json_decref(j);
     aigtatt_image_free(out);
+    aigtatt_image_free(in);
+}
+
+#if !defined(__SANITIZE_ADDRESS__)
+/* Current virtual size of this process, from /proc. */
+static size_t vm_size(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    size_t kb = 0;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "VmSize: %zu kB", &kb) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return kb << 10;
+}
+#endif
+
+/* Phone photos of tattoos are 12-24 megapixels, and every pipeline thread
+ * runs an op at once: skin must not hold a float plane per noise field and
+ * per channel (31 bytes a pixel before). Under an address-space limit of
+ * 16 bytes a pixel above what the process holds (the output image, one
+ * plane of ink and one of pores need 11) it must still succeed, with bleed
+ * on. Sanitizers reserve terabytes of address space, so there the limit
+ * cannot be set and only the op's result is checked. */
+Test(ops, skin_works_within_16_bytes_a_pixel)
+{
+    enum { SW = 2000, SH = 1500 };
+    aigtatt_image *in = flat(SW, SH, 250, 246, 240), *out = NULL;
+    for (int y = 600; y < 900; y++)
+        memset(in->data + (size_t)y * in->stride + 500 * 3, 10, 1000 * 3);
+    op_call call;
+    cr_assert_eq(op_open(&call, "skin", "{max_bleed: 20, min_opacity: 1}"), AIGTATT_OK);
+#if !defined(__SANITIZE_ADDRESS__)
+    struct rlimit rl;
+    size_t lim = vm_size() + (size_t)16 * SW * SH;
+    rl.rlim_cur = rl.rlim_max = lim;
+    cr_assert_eq(setrlimit(RLIMIT_AS, &rl), 0);
+    void *old = malloc((size_t)31 * SW * SH);
+    cr_assert_null(old, "the address-space limit did not hold");
+#endif
+    json_t *j = apply(&call, 5, in, &out);
+    cr_assert_gt(json_number_value(json_object_get(j, "bleed")), 0.05, "bleed was not exercised");
+    /* The stroke is ink: darker than the skin around it. */
+    cr_assert_lt(px(out, 1000, 750)[1] + 20, px(out, 100, 100)[1]);
+    json_decref(j);
+    aigtatt_image_free(out);
+    op_close(&call);
     aigtatt_image_free(in);
 }
 

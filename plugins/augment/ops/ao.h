@@ -132,6 +132,8 @@ void ao_mat3_mul(const double a[9], const double b[9], double m[9]);
 /* Separable Gaussian blur of a float plane, in place (reflected borders);
  * sigma <= 0 leaves it. AIGTATT_ERR_NOMEM on failure. */
 int ao_blur_plane(float *plane, int w, int h, double sigma);
+/* plane = max(plane, its Gaussian blur), in place: ink bleed. */
+int ao_bleed_plane(float *plane, int w, int h, double sigma);
 /* Gaussian blur of an 8-bit image into a new one (ao_fixed.c: 16-bit
  * fixed point, within one grey level of the exact blur). */
 int ao_blur_image(const aigtatt_image *in, double sigma, aigtatt_image **out);
@@ -140,9 +142,18 @@ int ao_blur_image(const aigtatt_image *in, double sigma, aigtatt_image **out);
 aigtatt_image *ao_resize_area(const aigtatt_image *in, int w, int h);
 aigtatt_image *ao_resize_bilinear(const aigtatt_image *in, int w, int h);
 
-/* Smooth random field in [-1, 1] (bilinear interpolation of a coarse grid
- * of `cells` x `cells` uniform values): elastic warps, skin blotches. */
-float *ao_value_noise(aigtatt_rng *rng, int w, int h, int cells);
+/* Smooth random field in [-1, 1] over a w x h image (bilinear, with
+ * smoothstep weights, interpolation of a coarse grid of `cells` x `cells`
+ * uniform values): elastic warps, skin blotches. ao_noise_new() draws the
+ * grid from `rng` (NULL and the error set when out of memory); a value is
+ * computed where it is read, so no plane of the image's size is stored.
+ * ao_noise_at() needs 0 <= x < w and 0 <= y < h; ao_noise_row() writes the
+ * w values of row y. */
+typedef struct ao_noise ao_noise;
+ao_noise *ao_noise_new(aigtatt_rng *rng, int w, int h, int cells);
+float ao_noise_at(const ao_noise *nz, int x, int y);
+void ao_noise_row(const ao_noise *nz, int y, float *row);
+void ao_noise_free(ao_noise *nz); /* NULL is allowed */
 
 /* ---- component descriptors -------------------------------------------- */
 

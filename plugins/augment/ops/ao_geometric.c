@@ -282,16 +282,18 @@ AO_DEFINE_OP(flip, "Mirrors the image", "Samples `axis`.", flip_params, NULL, fl
 /* ---- elastic ----------------------------------------------------------------- */
 
 typedef struct elastic_ctx {
-    const float *dx, *dy;
-    int w;
+    const ao_noise *dx, *dy;
+    double alpha;
 } elastic_ctx;
 
 static int elastic_map(void *ctx, double x, double y, double *sx, double *sy)
 {
     const elastic_ctx *e = ctx;
-    size_t i = (size_t)(int)y * (size_t)e->w + (size_t)(int)x;
-    *sx = x + e->dx[i];
-    *sy = y + e->dy[i];
+    int ix = (int)x, iy = (int)y;
+    /* Rounded to float as the displacement planes were before they became
+     * fields computed on the fly: the same seed keeps the same bytes. */
+    *sx = x + (float)(ao_noise_at(e->dx, ix, iy) * e->alpha);
+    *sy = y + (float)(ao_noise_at(e->dy, ix, iy) * e->alpha);
     return 1;
 }
 
@@ -308,23 +310,19 @@ static int elastic_apply(const aigtatt_params *p, aigtatt_rng *rng, const aigtat
     int rc = ao_json_end(&j);
     if (rc)
         return rc;
-    float *dx = ao_value_noise(rng, w, h, cells);
-    float *dy = dx ? ao_value_noise(rng, w, h, cells) : NULL;
+    ao_noise *dx = ao_noise_new(rng, w, h, cells);
+    ao_noise *dy = dx ? ao_noise_new(rng, w, h, cells) : NULL;
     aigtatt_image *o = dy ? ao_new_uninit_like(in) : NULL;
     if (!o) {
-        free(dx);
-        free(dy);
+        ao_noise_free(dx);
+        ao_noise_free(dy);
         return AIGTATT_ERR_NOMEM;
     }
-    for (size_t i = 0; i < (size_t)w * h; i++) {
-        dx[i] = (float)(dx[i] * alpha);
-        dy[i] = (float)(dy[i] * alpha);
-    }
-    elastic_ctx e = {dx, dy, w};
+    elastic_ctx e = {dx, dy, alpha};
     ao_fill f = ao_fill_from(p);
     ao_warp_map(in, o, elastic_map, &e, &f);
-    free(dx);
-    free(dy);
+    ao_noise_free(dx);
+    ao_noise_free(dy);
     *out = o;
     return AIGTATT_OK;
 }

@@ -755,6 +755,26 @@ static void plane_put(void *vctx, int y, const float *src)
     memcpy(p->plane + (size_t)y * p->w, src, (size_t)p->w * sizeof *src);
 }
 
+/* Bleed's store: a blurred row only raises the plane (max), so a stroke's
+ * halo spreads while its core keeps its density. In place is safe for the
+ * same reason as plane_put: row y is stored after every row it reads. */
+static void plane_put_max(void *vctx, int y, const float *src)
+{
+    plane_ctx *p = vctx;
+    float *d = p->plane + (size_t)y * p->w;
+    for (int x = 0; x < p->w; x++)
+        d[x] = fmaxf(d[x], src[x]);
+}
+
+int ao_bleed_plane(float *plane, int w, int h, double sigma)
+{
+    if (sigma <= 0)
+        return AIGTATT_OK;
+    plane_ctx p = {plane, w};
+    blur_io io = {plane_get, plane_put_max, &p};
+    return blur_rows(w, h, 1, sigma, &io);
+}
+
 int ao_blur_plane(float *plane, int w, int h, double sigma)
 {
     if (sigma <= 0)
@@ -764,36 +784,80 @@ int ao_blur_plane(float *plane, int w, int h, double sigma)
     return blur_rows(w, h, 1, sigma, &io);
 }
 
-float *ao_value_noise(aigtatt_rng *rng, int w, int h, int cells)
+/* The smooth field of ao_noise_new(): a grid of uniform values in [-1, 1]
+ * with one cell of margin, and per column and per row the grid cell and the
+ * smoothstep weight, so that a value costs four loads and three lerps and
+ * no full-size plane is ever needed (a 6000x4000 photo would take 96 MB a
+ * field). */
+struct ao_noise {
+    int w, h, gw;
+    float *grid;
+    int *ix, *iy;
+    double *tx, *ty;
+};
+
+/* Cell index and smoothstep weight of pixel i of n along an axis of `cells`. */
+static void noise_axis(int n, int cells, int *idx, double *t)
+{
+    for (int i = 0; i < n; i++) {
+        double g = (i + 0.5) / n * cells;
+        int k = (int)g;
+        double f = g - k;
+        idx[i] = k;
+        t[i] = f * f * (3 - 2 * f); /* smoothstep: no visible grid creases */
+    }
+}
+
+ao_noise *ao_noise_new(aigtatt_rng *rng, int w, int h, int cells)
 {
     if (cells < 1)
         cells = 1;
+    ao_noise *nz = calloc(1, sizeof *nz);
     int gw = cells + 2, gh = cells + 2;
-    float *grid = malloc((size_t)gw * gh * sizeof *grid);
-    float *out = malloc((size_t)w * h * sizeof *out);
-    if (!grid || !out) {
-        free(grid);
-        free(out);
+    if (nz) {
+        nz->w = w;
+        nz->h = h;
+        nz->gw = gw;
+        nz->grid = malloc((size_t)gw * gh * sizeof *nz->grid);
+        nz->ix = malloc((size_t)w * sizeof *nz->ix);
+        nz->iy = malloc((size_t)h * sizeof *nz->iy);
+        nz->tx = malloc((size_t)w * sizeof *nz->tx);
+        nz->ty = malloc((size_t)h * sizeof *nz->ty);
+    }
+    if (!nz || !nz->grid || !nz->ix || !nz->iy || !nz->tx || !nz->ty) {
+        ao_noise_free(nz);
         ao_host->set_error("out of memory");
         return NULL;
     }
     for (int i = 0; i < gw * gh; i++)
-        grid[i] = (float)ao_uniform(rng, -1, 1);
-    for (int y = 0; y < h; y++) {
-        double gy = (y + 0.5) / h * cells;
-        int iy = (int)gy;
-        double ty = gy - iy;
-        ty = ty * ty * (3 - 2 * ty); /* smoothstep: no visible grid creases */
-        for (int x = 0; x < w; x++) {
-            double gx = (x + 0.5) / w * cells;
-            int ix = (int)gx;
-            double tx = gx - ix;
-            tx = tx * tx * (3 - 2 * tx);
-            const float *g = grid + (size_t)iy * gw + ix;
-            double top = g[0] + (g[1] - g[0]) * tx, bot = g[gw] + (g[gw + 1] - g[gw]) * tx;
-            out[(size_t)y * w + x] = (float)(top + (bot - top) * ty);
-        }
-    }
-    free(grid);
-    return out;
+        nz->grid[i] = (float)ao_uniform(rng, -1, 1);
+    noise_axis(w, cells, nz->ix, nz->tx);
+    noise_axis(h, cells, nz->iy, nz->ty);
+    return nz;
+}
+
+float ao_noise_at(const ao_noise *nz, int x, int y)
+{
+    const float *g = nz->grid + (size_t)nz->iy[y] * nz->gw + nz->ix[x];
+    double tx = nz->tx[x];
+    double top = g[0] + (g[1] - g[0]) * tx, bot = g[nz->gw] + (g[nz->gw + 1] - g[nz->gw]) * tx;
+    return (float)(top + (bot - top) * nz->ty[y]);
+}
+
+void ao_noise_row(const ao_noise *nz, int y, float *row)
+{
+    for (int x = 0; x < nz->w; x++)
+        row[x] = ao_noise_at(nz, x, y);
+}
+
+void ao_noise_free(ao_noise *nz)
+{
+    if (!nz)
+        return;
+    free(nz->grid);
+    free(nz->ix);
+    free(nz->iy);
+    free(nz->tx);
+    free(nz->ty);
+    free(nz);
 }
