@@ -425,36 +425,72 @@ static size_t vm_size(void)
 #endif
 
 /* Phone photos of tattoos are 12-24 megapixels, and every pipeline thread
- * runs an op at once: skin must not hold a float plane per noise field and
- * per channel (31 bytes a pixel before). Under an address-space limit of
- * 16 bytes a pixel above what the process holds (the output image, one
- * plane of ink and one of pores need 11) it must still succeed, with bleed
- * on. Sanitizers reserve terabytes of address space, so there the limit
- * cannot be set and only the op's result is checked. */
-Test(ops, skin_works_within_16_bytes_a_pixel)
+ * runs an op at once: an op must not hold float planes the size of the
+ * image where a few rows do. Runs `op` on a 2000x1500 RGB picture (a dark
+ * stroke on paper) under an address-space limit of `bytes_per_px` a pixel
+ * above what the process holds, after checking that an allocation of
+ * `old_per_px` (what the op needed before) fails there. Sanitizers reserve
+ * terabytes of address space, so there the limit cannot be set and only
+ * the op's result is checked. Returns the sampled values. */
+static json_t *run_limited(const char *op, const char *yaml, size_t bytes_per_px, size_t old_per_px,
+                           aigtatt_image **in, aigtatt_image **out)
 {
     enum { SW = 2000, SH = 1500 };
-    aigtatt_image *in = flat(SW, SH, 250, 246, 240), *out = NULL;
+    *in = flat(SW, SH, 250, 246, 240);
     for (int y = 600; y < 900; y++)
-        memset(in->data + (size_t)y * in->stride + 500 * 3, 10, 1000 * 3);
+        memset((*in)->data + (size_t)y * (*in)->stride + 500 * 3, 10, 1000 * 3);
     op_call call;
-    cr_assert_eq(op_open(&call, "skin", "{max_bleed: 20, min_opacity: 1}"), AIGTATT_OK);
+    cr_assert_eq(op_open(&call, op, yaml), AIGTATT_OK);
 #if !defined(__SANITIZE_ADDRESS__)
     struct rlimit rl;
-    size_t lim = vm_size() + (size_t)16 * SW * SH;
-    rl.rlim_cur = rl.rlim_max = lim;
+    rl.rlim_cur = rl.rlim_max = vm_size() + bytes_per_px * SW * SH;
     cr_assert_eq(setrlimit(RLIMIT_AS, &rl), 0);
-    void *old = malloc((size_t)31 * SW * SH);
+    void *old = malloc(old_per_px * SW * SH);
     cr_assert_null(old, "the address-space limit did not hold");
+#else
+    (void)bytes_per_px;
+    (void)old_per_px;
 #endif
-    json_t *j = apply(&call, 5, in, &out);
+    json_t *j = apply(&call, 5, *in, out);
+    op_close(&call);
+    return j;
+}
+
+/* skin: the output image, one plane of ink and one of pores need 11 bytes
+ * a pixel (31 before: a plane per noise field and per channel). */
+Test(ops, skin_works_within_16_bytes_a_pixel)
+{
+    aigtatt_image *in, *out = NULL;
+    json_t *j = run_limited("skin", "{max_bleed: 20, min_opacity: 1}", 16, 31, &in, &out);
     cr_assert_gt(json_number_value(json_object_get(j, "bleed")), 0.05, "bleed was not exercised");
     /* The stroke is ink: darker than the skin around it. */
     cr_assert_lt(px(out, 1000, 750)[1] + 20, px(out, 100, 100)[1]);
     json_decref(j);
     aigtatt_image_free(out);
-    op_close(&call);
     aigtatt_image_free(in);
+}
+
+/* motion_blur and elastic: the output image and a few rows (15 and 11 bytes
+ * a pixel before: a padded float copy, two displacement planes). Paper far
+ * from the stroke stays paper; the stroke stays dark. */
+static void within_6_bytes_a_pixel(const char *op, const char *yaml, size_t old_per_px)
+{
+    aigtatt_image *in, *out = NULL;
+    json_decref(run_limited(op, yaml, 6, old_per_px, &in, &out));
+    cr_assert_gt(px(out, 100, 100)[1], 200);
+    cr_assert_lt(px(out, 1000, 750)[1], 150);
+    aigtatt_image_free(out);
+    aigtatt_image_free(in);
+}
+
+Test(ops, motion_blur_works_within_6_bytes_a_pixel)
+{
+    within_6_bytes_a_pixel("motion_blur", "{min_len: 30, max_len: 40}", 15);
+}
+
+Test(ops, elastic_works_within_6_bytes_a_pixel)
+{
+    within_6_bytes_a_pixel("elastic", "{max_alpha: 0.05}", 11);
 }
 
 Test(ops, declared_ranges_and_checks_refuse_bad_parameters)

@@ -59,15 +59,19 @@ static int motion_blur_apply(const aigtatt_params *p, aigtatt_rng *rng, const ai
     const int R = (int)ceil(len / 2) + 2, G = 2 * R + 1;
     const size_t prow = (size_t)(W + 2 * R) * (size_t)c, orow = (size_t)W * (size_t)c;
     double *kern = calloc((size_t)G * G, sizeof *kern);
-    float *pad = malloc(prow * (size_t)(Hh + 2 * R) * sizeof *pad);
+    /* A ring of the G mirror-padded float rows one output row reads, not a
+     * padded copy of the whole image (12 bytes a pixel for RGB). */
+    float *pad = malloc(prow * (size_t)G * sizeof *pad);
     float *acc = malloc(orow * sizeof *acc);
-    /* n samples touch at most 4n cells */
+    /* n samples touch at most 4n cells; a tap is (kernel row, offset in it) */
     size_t *tap_off = malloc(4 * (size_t)n * sizeof *tap_off);
+    int *tap_row = malloc(4 * (size_t)n * sizeof *tap_row);
     float *tap_w = malloc(4 * (size_t)n * sizeof *tap_w);
     const float **tap_src = malloc(4 * (size_t)n * sizeof *tap_src);
     aigtatt_image *o = ao_new_uninit_like(in);
-    if (!kern || !pad || !acc || !tap_off || !tap_w || !tap_src || !o) {
+    if (!kern || !pad || !acc || !tap_off || !tap_row || !tap_w || !tap_src || !o) {
         free(tap_src);
+        free(tap_row);
         free(kern);
         free(pad);
         free(acc);
@@ -86,9 +90,19 @@ static int motion_blur_apply(const aigtatt_params *p, aigtatt_rng *rng, const ai
         kern[(ky + 1) * G + kx] += (1 - ax) * ay / n;
         kern[(ky + 1) * G + kx + 1] += ax * ay / n;
     }
-    for (int y = -R; y < Hh + R; y++) {
-        const uint8_t *s = ao_px(in, 0, ao_resolve(y, Hh, AO_REFLECT));
-        float *prow_y = pad + (size_t)(y + R) * prow;
+    /* The non-zero taps, in row order. */
+    int n_taps = 0;
+    for (int i = 0; i < G * G; i++)
+        if (kern[i] != 0) {
+            tap_row[n_taps] = i / G;
+            tap_off[n_taps] = (size_t)(i % G) * c;
+            tap_w[n_taps++] = (float)kern[i];
+        }
+    /* Padded row r (source row r - R, mirrored) lives in ring slot r % G;
+     * output row y reads padded rows y .. y + G - 1. */
+    for (int r = 0; r < Hh + 2 * R; r++) {
+        const uint8_t *s = ao_px(in, 0, ao_resolve(r - R, Hh, AO_REFLECT));
+        float *prow_y = pad + (size_t)(r % G) * prow;
         ao_u8_to_float(s, prow_y + (size_t)R * c, orow);
         for (int x = -R; x < 0; x++)
             memcpy(prow_y + (size_t)(x + R) * c, prow_y + (size_t)(ao_resolve(x, W, AO_REFLECT) + R) * c,
@@ -96,18 +110,11 @@ static int motion_blur_apply(const aigtatt_params *p, aigtatt_rng *rng, const ai
         for (int x = W; x < W + R; x++)
             memcpy(prow_y + (size_t)(x + R) * c, prow_y + (size_t)(ao_resolve(x, W, AO_REFLECT) + R) * c,
                    (size_t)c * sizeof *prow_y);
-    }
-    /* The non-zero taps, in row order: (offset into pad, weight). */
-    int n_taps = 0;
-    for (int i = 0; i < G * G; i++)
-        if (kern[i] != 0) {
-            tap_off[n_taps] = (size_t)(i / G) * prow + (size_t)(i % G) * c;
-            tap_w[n_taps++] = (float)kern[i];
-        }
-    for (int y = 0; y < Hh; y++) {
-        const float *base = pad + (size_t)y * prow;
+        int y = r - (G - 1); /* the output row whose last padded row this is */
+        if (y < 0)
+            continue;
         for (int t = 0; t < n_taps; t++)
-            tap_src[t] = base + tap_off[t];
+            tap_src[t] = pad + (size_t)((y + tap_row[t]) % G) * prow + tap_off[t];
         ao_weighted_rows(acc, tap_src, tap_w, n_taps, orow);
         ao_float_to_u8(acc, ao_px(o, 0, y), orow);
     }
@@ -115,6 +122,7 @@ static int motion_blur_apply(const aigtatt_params *p, aigtatt_rng *rng, const ai
     free(pad);
     free(acc);
     free(tap_off);
+    free(tap_row);
     free(tap_w);
     free(tap_src);
     *out = o;
