@@ -418,8 +418,11 @@ static int run_node(aigtatt_experiment *e, aigtatt_node *n, const char *final_di
     rc = n->comp->node.run(&r);
     aigtatt_log_set_context(NULL);
     *secs = now_s() - t0;
-    if (rc == AIGTATT_OK && aigtatt_cancelled())
-        rc = AIGTATT_ERR_CANCELLED;
+    /* A node that returns AIGTATT_OK declares its outputs complete (the
+     * SDK's cancelled() contract: loops that stop early return
+     * AIGTATT_ERR_CANCELLED), so it is published even when Ctrl-C came while
+     * it was saving them: a trainer that had finished its last epoch would
+     * otherwise lose the whole run. The run stops before the next node. */
     if (rc != AIGTATT_OK) {
         if (!*aigtatt_last_error())
             aigtatt_set_error("failed with status %d and no message", rc);
@@ -540,6 +543,11 @@ int aigtatt_experiment_run(aigtatt_experiment *e, const aigtatt_run_opts *opts, 
     for (size_t k = 0; k < e->n_nodes; k++) {
         size_t idx = e->order[k];
         aigtatt_node *n = &e->nodes[idx];
+        if (rc == AIGTATT_OK && aigtatt_cancelled()) {
+            rc = AIGTATT_ERR_CANCELLED;
+            aigtatt_set_error("interrupted before node '%s'; the nodes before it are complete and cached", n->id);
+            s->interrupted = 1;
+        }
         if (rc != AIGTATT_OK) {
             status[idx] = "skipped";
             s->skipped++;

@@ -433,6 +433,31 @@ Test(graph, ctrl_c_cleans_up_and_exits_130)
     free(f);
 }
 
+Test(graph, ctrl_c_after_a_node_finished_keeps_its_output)
+{
+    /* test.emit raises SIGINT after its last item and returns success: its
+     * output is complete and must be published, and the run must stop
+     * before the next node. */
+    char *f = th_write(dir, "late.yaml",
+                       "nodes:\n  a:\n    use: test.emit\n    params: {count: 5, sigint_at_end: true}\n"
+                       "  c:\n    use: test.copy\n    inputs: {items: a}\n");
+    char *out;
+    int rc = th_sh(&out, "%s run %s --workdir %s/w --plain", th_cli(), f, dir);
+    cr_assert_eq(rc, 130, "%s", out);
+    cr_assert(strstr(out, "interrupted before node 'c'"), "%s", out);
+    cr_assert_null(strstr(out, "[c] test.copy"), "the next node must not start: %s", out);
+    free(out);
+    char wd[4200];
+    snprintf(wd, sizeof wd, "%s/w", dir);
+    expect_status(wd, "a", "ran");
+    expect_status(wd, "c", "skipped");
+    rc = th_sh(&out, "%s run %s --workdir %s/w --plain", th_cli(), f, dir);
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert(strstr(out, "[a] test.emit: cached"), "the finished node must come from the cache: %s", out);
+    free(out);
+    free(f);
+}
+
 Test(graph, concurrent_runs_refused)
 {
     char *f = th_write(dir, "slow.yaml",

@@ -181,7 +181,9 @@ typedef struct aigtatt_host {
     /** Prints the final line and releases `p`; NULL is a no-op. */
     void (*progress_end)(aigtatt_progress *p);
     /** Non-zero once the user asked to stop (Ctrl-C, SIGTERM). Long loops
-     *  return AIGTATT_ERR_CANCELLED when it is set. */
+     *  return AIGTATT_ERR_CANCELLED when it is set. A node that returns
+     *  AIGTATT_OK declares its outputs complete: they are published even if
+     *  the stop came meanwhile, and the run stops before the next node. */
     int (*cancelled)(void);
     /** Calls fn(ctx, i) for i in [0, n) on the host's worker threads (as
      *  many as `--jobs`) and waits. Stops handing out new items after the
