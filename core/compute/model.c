@@ -616,7 +616,11 @@ static double file_float(const unsigned char *raw, aigtatt_st_dtype dt, int64_t 
 }
 
 /* Converts a tensor of the file into the value's plain layout. */
-static int load_value(aigtatt_model *m, int32_t i, const aigtatt_st_info *info)
+/* Reads tensor i from the file; refuses a NaN or infinity (or a double
+ * beyond float's range), as saving does: a NaN weight would otherwise
+ * train or embed silently (a fused ReLU turns it into 0, so every image
+ * got the same embedding). */
+static int load_value(aigtatt_model *m, int32_t i, const aigtatt_st_info *info, const char *path)
 {
     const aigtatt_ir_value *v = &m->ir->values[i];
     size_t nb = aigtatt_nn_value_bytes(v);
@@ -628,14 +632,23 @@ static int load_value(aigtatt_model *m, int32_t i, const aigtatt_st_info *info)
     }
     const unsigned char *raw = info->data;
     for (int64_t k = 0; k < n; k++) {
+        double d = 0;
         if (v->dtype == AIGTATT_I64) {
             memcpy(buf + 8 * k, raw + 8 * k, 8);
         } else if (v->dtype == AIGTATT_F64) {
-            double d = file_float(raw, info->dtype, k);
+            d = file_float(raw, info->dtype, k);
             memcpy(buf + 8 * k, &d, 8);
         } else {
             float f = (float)file_float(raw, info->dtype, k);
             memcpy(buf + 4 * k, &f, 4);
+            d = f;
+        }
+        if (!isfinite(d)) {
+            aigtatt_set_error("%s: tensor '%s' holds %s at element %lld; refusing weights that are not finite",
+                              path, v->name, isnan(d) ? "NaN" : "an infinity (or a value beyond float's range)",
+                              (long long)k);
+            free(buf);
+            return AIGTATT_ERR_INVALID;
         }
     }
     int rc = m->bev->set(m->prog, i, buf, nb);
@@ -715,10 +728,9 @@ static int m_state_load(aigtatt_model *m, const char *path, int flags, const cha
         if (!is_state(v, 1) || skipped(v->name, flags, skip) || (v->role == AIGTATT_IR_OPT_STATE && !opt_whole) ||
             aigtatt_st_find(st, v->name, &info) != AIGTATT_OK || !same_shape(v, &info))
             continue;
-        rc = load_value(m, (int32_t)i, &info);
+        rc = load_value(m, (int32_t)i, &info, path);
     }
-    aigtatt_clear_error();
-    if (rc)
+    if (rc && !*aigtatt_last_error())
         aigtatt_set_error("%s: loading the weights failed", path);
     aigtatt_st_close(st);
     return rc;

@@ -178,6 +178,22 @@ Test(train, refuses_mismatched_and_truncated_checkpoints, .timeout = 800)
     cr_assert(rc != 0 && rc < 128, "a truncated checkpoint: exit %d\n%s", rc, out);
     cr_assert(strstr(out, "cut.safetensors"), "the error does not name the file:\n%s", out);
     free(out);
+    /* a NaN weight is refused at load, naming the tensor: it used to embed
+     * every image alike (a fused ReLU turned the NaN into 0) */
+    rc = ds_sh(&out,
+               "'%s' -c \"from safetensors.numpy import load_file, save_file; from safetensors import safe_open; "
+               "import numpy as np; d=load_file('%s/model.safetensors'); "
+               "m=safe_open('%s/model.safetensors','np').metadata(); d['conv1.weight'].flat[5]=np.nan; "
+               "save_file(d,'%s/nan.safetensors',metadata=m)\"",
+               py, mdir, mdir, dir);
+    cr_assert_eq(rc, 0, "%s", out);
+    free(out);
+    snprintf(bad, sizeof bad, "%.*s%s/nan.safetensors%s", (int)(t - y), y, dir, t + 7);
+    ds_write(dir, "nan.yaml", bad);
+    rc = ds_run(&out, dir, "nan.yaml", "wn", NULL);
+    cr_assert(rc != 0 && rc < 128, "a NaN checkpoint: exit %d\n%s", rc, out);
+    cr_assert(strstr(out, "nan.safetensors: tensor 'conv1.weight' holds NaN at element 5"), "%s", out);
+    free(out);
 
     /* initial weights of a bigger network (one block more) are refused
      * too, not partly loaded; and training on every split, validation's
@@ -446,7 +462,9 @@ Test(train, bf16_trains_or_is_refused_with_reason, .timeout = 800)
 {
     char *dir = ds_tmpdir(), *out = NULL;
     backend_yaml = "{use: backend.onednn, threads: 2, precision: bf16}";
-    write_yaml(dir, 6, 2, 0.5, 4, 2, "{use: optim.sgd, lr: 0.01, momentum: 0.9}", chain_nodes);
+    /* 8 identities: the test split needs two for verification (with 6,
+     * dataset.write 1.1's name-keyed split left it one) */
+    write_yaml(dir, 8, 2, 0.5, 4, 2, "{use: optim.sgd, lr: 0.01, momentum: 0.9}", chain_nodes);
     backend_yaml = "{use: backend.onednn, threads: 2}";
     int rc = ds_run(&out, dir, "tiny.yaml", "w", NULL);
     if (rc != 0) {
@@ -492,9 +510,10 @@ static double first_loss(const char *dir, const char *work)
 }
 
 /* convolution: winograd reaches the backend through the node's params and
- * trains the same network: the first epoch's loss within 1e-3 of direct's
+ * trains the same network: the first epoch's loss within 5e-3 of direct's
  * (Winograd rounds differently, ~1e-6 per convolution; the epoch's steps
- * compound it). */
+ * compound it: under 1e-3 against oneDNN's AVX2 direct kernels, 1.25e-3 against
+ * its AVX-512 ones; a wrong transform is off by far more). */
 Test(train, winograd_trains_like_direct, .timeout = 800)
 {
     char *dir = ds_tmpdir(), *out = NULL;
@@ -514,7 +533,7 @@ Test(train, winograd_trains_like_direct, .timeout = 800)
     backend_yaml = "{use: backend.onednn, threads: 2}";
     double rel = fabs(loss[1] - loss[0]) / fabs(loss[0]);
     cr_log_info("first-epoch loss: direct %.6g, winograd %.6g (relative %.2e)", loss[0], loss[1], rel);
-    cr_expect(isfinite(loss[1]) && rel <= 1e-3, "winograd loss %g against direct %g", loss[1], loss[0]);
+    cr_expect(isfinite(loss[1]) && rel <= 5e-3, "winograd loss %g against direct %g", loss[1], loss[0]);
     /* and it did reach the backend: Winograd rounds differently */
     cr_expect(rel > 0, "the same loss to the last digit: was convolution: winograd ignored?");
     ds_rmtree(dir);
