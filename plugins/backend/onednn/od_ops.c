@@ -306,10 +306,8 @@ static int conv_bwd_weight(od_prog *p, int k)
  * 1x1, stride-1, unpadded convolution X itself). Why: on AMX CPUs oneDNN
  * 2.6's backward-weights convolutions take 3.4x the time of the same
  * convolution forward (docs/performance.md), and a matmul is the operation
- * its AMX kernels are built around. Off unless AIGTATT_ONEDNN_MATMUL_1X1=1
- * (1x1, stride 1, no padding) or AIGTATT_ONEDNN_MATMUL_IM2COL=1 (every
- * such convolution): not yet measured on such a machine, the switches are
- * there to measure it. On other layouts X and dY are reordered to NHWC
+ * its AMX kernels are built around. When it is taken: want_bwd_weight_matmul()
+ * below. On other layouts X and dY are reordered to NHWC
  * first, which costs more than it can save, but keeps the path testable
  * anywhere. The gradient comes out in [K][kh][kw][C] order (ohwi), and is
  * reordered where its parameter lives otherwise. Returns 1 lowered, 0 not
@@ -349,6 +347,28 @@ static int k_im2col(od_prog *p, od_step *s)
     return AIGTATT_OK;
 }
 
+/* Whether a convolution's backward weights take the matmul path. Measured
+ * on a 2-core AMX VM (docs/performance.md, session 10): a bf16 ResNet-50
+ * step spent 0.335 s in oneDNN's backward-weights convolutions against
+ * 0.244 s for im2col + matmul, so bf16 on an AMX CPU takes it by default,
+ * but for inputs of under 16 channels (the 7x7 stem: its 147-wide patches
+ * cost 19 ms to gather against 15 ms for the whole direct convolution).
+ * Elsewhere the direct convolution stays (fp32 gained nothing on AVX2).
+ * AIGTATT_ONEDNN_MATMUL_IM2COL=1 forces it for every eligible convolution,
+ * =0 turns it off; AIGTATT_ONEDNN_MATMUL_1X1=1 adds the plain 1x1 ones. */
+static int want_bwd_weight_matmul(od_prog *p, int plain_1x1, int64_t C)
+{
+    const char *e = getenv("AIGTATT_ONEDNN_MATMUL_IM2COL");
+    if (e && *e)
+        return atoi(e) > 0;
+    if (plain_1x1 && od_env_on("AIGTATT_ONEDNN_MATMUL_1X1"))
+        return 1;
+    static int amx = -1;
+    if (amx < 0)
+        amx = dnnl_get_effective_cpu_isa() >= dnnl_cpu_isa_avx512_core_amx;
+    return amx && od_act_dt(p) == dnnl_bf16 && C >= 16;
+}
+
 static int conv_bwd_weight_matmul(od_prog *p, int k)
 {
     const od_op *o = &p->ops[k];
@@ -361,7 +381,7 @@ static int conv_bwd_weight_matmul(od_prog *p, int k)
     int64_t kh = DW->shape[2], kw = DW->shape[3], OH = DY->shape[2], OW = DY->shape[3];
     int plain_1x1 = kh == 1 && kw == 1 && o->ints[0] == 1 && o->ints[1] == 1 && o->ints[2] == 0 &&
                     o->ints[3] == 0 && OH == H && OW == W;
-    if (!(od_env_on("AIGTATT_ONEDNN_MATMUL_IM2COL") || (plain_1x1 && od_env_on("AIGTATT_ONEDNN_MATMUL_1X1"))))
+    if (!want_bwd_weight_matmul(p, plain_1x1, C))
         return 0;
     int64_t P = N * OH * OW, KC = kh * kw * C;
     dnnl_data_type_t dt = od_act_dt(p);
