@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "config/cfg.h"
 #include "config/params.h"
@@ -446,6 +447,51 @@ Test(loader, jpeg_and_png_resize_like_pil, .init = setup, .fini = teardown)
         free(got);
         free(want);
     }
+}
+
+/* A very tall image (1 x 600000) resized to 224x224 needs the output and a
+ * row, not a source-height buffer of the output's width (1.6 GB before):
+ * under an address-space limit 256 MiB above the process's size (not with
+ * the sanitizers, which reserve terabytes) it loads, every value the
+ * image's one colour. */
+Test(loader, tall_image_resizes_in_little_memory, .init = setup, .fini = teardown)
+{
+    static const float mean_[3] = {0.485f, 0.456f, 0.406f}, std_[3] = {0.229f, 0.224f, 0.225f};
+    const int tall = 600000;
+    aigtatt_image *img = tr_host->image_new(1, tall, 3);
+    cr_assert_not_null(img);
+    for (int y = 0; y < tall; y++) {
+        uint8_t *px = img->data + (size_t)y * img->stride;
+        px[0] = 200, px[1] = 40, px[2] = 90;
+    }
+    char p[4200];
+    snprintf(p, sizeof p, "%s/tall.png", dir);
+    cr_assert_eq(tr_host->image_save(img, p, 0), AIGTATT_OK, "%s", tr_host->last_error());
+    tr_host->image_free(img);
+    float *got = malloc(sizeof(float) * 3 * 224 * 224);
+    cr_assert_not_null(got);
+#if !defined(__SANITIZE_ADDRESS__)
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    size_t kb = 0;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "VmSize: %zu kB", &kb) == 1)
+            break;
+    if (f)
+        fclose(f);
+    struct rlimit rl;
+    rl.rlim_cur = rl.rlim_max = (kb << 10) + ((size_t)256 << 20);
+    cr_assert_eq(setrlimit(RLIMIT_AS, &rl), 0);
+#endif
+    cr_assert_eq(tr_load_chw(p, 224, 224, 0, NULL, 0, got), AIGTATT_OK, "%s", tr_host->last_error());
+    const uint8_t rgb[3] = {200, 40, 90};
+    for (int c = 0; c < 3; c++) {
+        float want = (rgb[c] / 255.0f - mean_[c]) / std_[c];
+        for (int i = 0; i < 224 * 224; i += 97)
+            cr_assert_float_eq(got[c * 224 * 224 + i], want, 1e-4, "channel %d value %d: %g, want %g", c, i,
+                               (double)got[c * 224 * 224 + i], (double)want);
+    }
+    free(got);
 }
 
 /* Ctrl-C during loading: the loader stops before the next image instead of
