@@ -1,8 +1,10 @@
+#define _XOPEN_SOURCE 700 /* nftw */
 #include "graph/runner.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -152,6 +154,45 @@ static void remove_stale(const char *workdir)
     if (d)
         closedir(d);
     free(cache);
+}
+
+/* Whether `name` is the temporary of an atomic write that never reached
+ * its rename: "<name>.tmp.XXXXXX" (util/fs.c and safetensors_write.c,
+ * mkstemp) or "<name>.tmp.<pid>.<n>" (image/image.c). */
+static int is_atomic_tmp(const char *name)
+{
+    const char *t = NULL;
+    for (const char *q = strstr(name, ".tmp."); q; q = strstr(q + 1, ".tmp."))
+        t = q + 5;
+    if (!t || t == name + 5)
+        return 0;
+    size_t n = strlen(t);
+    if (n == 6 && strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") == 6)
+        return 1;
+    size_t d1 = strspn(t, "0123456789");
+    return d1 > 0 && t[d1] == '.' && t[d1 + 1] && strspn(t + d1 + 1, "0123456789") == strlen(t + d1 + 1);
+}
+
+static int stale_state_file(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+    (void)st;
+    if (type == FTW_F && is_atomic_tmp(path + ftw->base)) {
+        aigtatt_log(AIGTATT_LOG_INFO, "removing %s, an unfinished write of an interrupted run", path);
+        unlink(path);
+    }
+    return 0;
+}
+
+/* Nodes keep resumable work under <workdir>/state, and a kill during one
+ * of their atomic writes leaves its temporary behind (a training
+ * checkpoint's is ~100 MB); nothing would ever take it up. The rest of
+ * the folder is the nodes' own. */
+static void remove_stale_state(const char *workdir)
+{
+    char *state = aigtatt_path_join(workdir, "state");
+    if (state && aigtatt_path_exists(state))
+        nftw(state, stale_state_file, 16, FTW_PHYS);
+    free(state);
 }
 
 static int lock_workdir(const char *workdir, int *fd_out)
@@ -518,6 +559,7 @@ int aigtatt_experiment_run(aigtatt_experiment *e, const aigtatt_run_opts *opts, 
     if (rc)
         return rc;
     remove_stale(e->workdir);
+    remove_stale_state(e->workdir);
 
     unsigned char *forced = calloc(e->n_nodes + 1, 1);
     const char **status = calloc(e->n_nodes + 1, sizeof *status);

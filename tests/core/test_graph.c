@@ -458,6 +458,30 @@ Test(graph, ctrl_c_after_a_node_finished_keeps_its_output)
     free(f);
 }
 
+Test(graph, temporaries_of_killed_writes_in_state_are_removed)
+{
+    /* A kill during a node's atomic write under state/ (a training
+     * checkpoint) leaves "<file>.tmp.XXXXXX"; the next run removes it and
+     * leaves the node's own files alone. */
+    char *f = th_write(dir, "one.yaml", "nodes:\n  a:\n    use: test.emit\n");
+    char *out;
+    int rc = th_sh(&out,
+                   "mkdir -p %s/w/state/train/t/abc && cd %s/w/state/train/t/abc && "
+                   "echo x > last.safetensors.tmp.Ab3dE9 && echo y > 1.png.tmp.4242.7 && "
+                   "echo z > last.safetensors && echo k > notes.tmp.txt",
+                   dir, dir);
+    cr_assert_eq(rc, 0, "%s", out);
+    free(out);
+    rc = th_sh(&out, "%s run %s --workdir %s/w --plain", th_cli(), f, dir);
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert(strstr(out, "last.safetensors.tmp.Ab3dE9, an unfinished write"), "%s", out);
+    free(out);
+    th_sh(&out, "ls %s/w/state/train/t/abc | tr '\\n' ' '", dir);
+    cr_assert_str_eq(out, "last.safetensors notes.tmp.txt ", "what state/ kept: %s", out);
+    free(out);
+    free(f);
+}
+
 Test(graph, concurrent_runs_refused)
 {
     char *f = th_write(dir, "slow.yaml",

@@ -313,8 +313,9 @@ typedef struct aigtatt_host {
      *  demand and owned by the run (valid during run()). Unlike output
      *  folders it survives failed and interrupted runs, so nodes keep
      *  resumable work there (a provider's finished paid images); it is
-     *  under the workdir lock, never cleaned by the runner and never part of
-     *  a cache key. Subfolders are the component's to name; NULL (error
+     *  under the workdir lock, never part of a cache key, and never cleaned
+     *  by the runner but for the temporaries of atomic writes a kill
+     *  interrupted (`*.tmp.XXXXXX`), removed at the start of a run. Subfolders are the component's to name; NULL (error
      *  set) when it cannot be created. */
     const char *(*run_state_dir)(const aigtatt_run *run);
 
