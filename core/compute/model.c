@@ -143,8 +143,9 @@ static int checkpoint_backbone(const char *path, aigtatt_cfg **cfg, int64_t *h, 
     const char *in = aigtatt_st_metadata(st, "aigtatt.input");
     long long hh = 0, ww = 0;
     if (!bb || !in || sscanf(in, "%lldx%lld", &hh, &ww) != 2 || hh < 1 || ww < 1) {
-        aigtatt_set_error("%s: not an aigtatt checkpoint (its metadata lacks aigtatt.backbone or aigtatt.input); "
-                          "name the backbone in the YAML to load plain weights", path);
+        aigtatt_set_error("%s: not an aigtatt checkpoint (its metadata lacks aigtatt.backbone or aigtatt.input, "
+                          "or aigtatt.input is not HxW); weights trained elsewhere need both entries to be "
+                          "rebuilt: docs/training.md, \"Embedding with a model trained in PyTorch\"", path);
         aigtatt_st_close(st);
         return AIGTATT_ERR_FORMAT;
     }
