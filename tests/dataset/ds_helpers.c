@@ -1,10 +1,12 @@
 #include "ds_helpers.h"
 
+#include <criterion/criterion.h>
 #include <dirent.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -215,4 +217,26 @@ void ds_rmtree(const char *dir)
 {
     if (dir)
         aigtatt_rmtree(dir);
+}
+
+int ds_limit_address_space(size_t above)
+{
+#if defined(__SANITIZE_ADDRESS__)
+    (void)above;
+    return 0;
+#else
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    size_t kb = 0;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "VmSize: %zu kB", &kb) == 1)
+            break;
+    if (f)
+        fclose(f);
+    cr_assert_gt(kb, 0, "no VmSize in /proc/self/status");
+    struct rlimit rl;
+    rl.rlim_cur = rl.rlim_max = (kb << 10) + above;
+    cr_assert_eq(setrlimit(RLIMIT_AS, &rl), 0, "setrlimit(RLIMIT_AS)");
+    return 1;
+#endif
 }

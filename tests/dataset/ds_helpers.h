@@ -36,5 +36,10 @@ void ds_png(const char *path, int w, int h, int bx, int by, int bw, int bh, int 
 void ds_load_plugins(void);
 /** Removes a folder tree. */
 void ds_rmtree(const char *dir);
+/** Limits this process's address space to its current size plus `above`
+ *  bytes (RLIMIT_AS), so a test can show that code works in little memory.
+ *  Returns 1, or 0 without limiting in sanitizer builds (they reserve
+ *  terabytes of address space); fails the test if the limit cannot be set. */
+int ds_limit_address_space(size_t above);
 
 #endif

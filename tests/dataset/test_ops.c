@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 
 #include <aigtatt/augment.h>
 #include "config/cfg.h"
@@ -408,22 +407,6 @@ Test(ops, skin_replaces_paper_with_skin_and_keeps_ink_dark)
     aigtatt_image_free(in);
 }
 
-#if !defined(__SANITIZE_ADDRESS__)
-/* Current virtual size of this process, from /proc. */
-static size_t vm_size(void)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    size_t kb = 0;
-    while (f && fgets(line, sizeof line, f))
-        if (sscanf(line, "VmSize: %zu kB", &kb) == 1)
-            break;
-    if (f)
-        fclose(f);
-    return kb << 10;
-}
-#endif
-
 /* Phone photos of tattoos are 12-24 megapixels, and every pipeline thread
  * runs an op at once: an op must not hold float planes the size of the
  * image where a few rows do. Runs `op` on a 2000x1500 RGB picture (a dark
@@ -441,16 +424,10 @@ static json_t *run_limited(const char *op, const char *yaml, size_t bytes_per_px
         memset((*in)->data + (size_t)y * (*in)->stride + 500 * 3, 10, 1000 * 3);
     op_call call;
     cr_assert_eq(op_open(&call, op, yaml), AIGTATT_OK);
-#if !defined(__SANITIZE_ADDRESS__)
-    struct rlimit rl;
-    rl.rlim_cur = rl.rlim_max = vm_size() + bytes_per_px * SW * SH;
-    cr_assert_eq(setrlimit(RLIMIT_AS, &rl), 0);
-    void *old = malloc(old_per_px * SW * SH);
-    cr_assert_null(old, "the address-space limit did not hold");
-#else
-    (void)bytes_per_px;
-    (void)old_per_px;
-#endif
+    if (ds_limit_address_space(bytes_per_px * SW * SH)) {
+        void *old = malloc(old_per_px * SW * SH);
+        cr_assert_null(old, "the address-space limit did not hold");
+    }
     json_t *j = apply(&call, 5, *in, out);
     op_close(&call);
     return j;

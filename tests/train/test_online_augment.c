@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 
 #include "config/cfg.h"
 #include "config/params.h"
@@ -470,19 +469,7 @@ Test(loader, tall_image_resizes_in_little_memory, .init = setup, .fini = teardow
     tr_host->image_free(img);
     float *got = malloc(sizeof(float) * 3 * 224 * 224);
     cr_assert_not_null(got);
-#if !defined(__SANITIZE_ADDRESS__)
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    size_t kb = 0;
-    while (f && fgets(line, sizeof line, f))
-        if (sscanf(line, "VmSize: %zu kB", &kb) == 1)
-            break;
-    if (f)
-        fclose(f);
-    struct rlimit rl;
-    rl.rlim_cur = rl.rlim_max = (kb << 10) + ((size_t)256 << 20);
-    cr_assert_eq(setrlimit(RLIMIT_AS, &rl), 0);
-#endif
+    ds_limit_address_space((size_t)256 << 20);
     cr_assert_eq(tr_load_chw(p, 224, 224, 0, NULL, 0, got), AIGTATT_OK, "%s", tr_host->last_error());
     const uint8_t rgb[3] = {200, 40, 90};
     for (int c = 0; c < 3; c++) {
