@@ -142,7 +142,16 @@ static int checkpoint_backbone(const char *path, aigtatt_cfg **cfg, int64_t *h, 
     const char *bb = aigtatt_st_metadata(st, "aigtatt.backbone");
     const char *in = aigtatt_st_metadata(st, "aigtatt.input");
     long long hh = 0, ww = 0;
-    if (!bb || !in || sscanf(in, "%lldx%lld", &hh, &ww) != 2 || hh < 1 || ww < 1) {
+    int used = 0;
+    if (bb && in && sscanf(in, "%lldx%lld%n", &hh, &ww, &used) == 2 && in[used] == '\0' &&
+        (hh < 32 || ww < 32 || hh > 4096 || ww > 4096)) {
+        /* the trainer's own range (image_size 32..4096): a larger value
+         * would only run out of memory later, without naming the file */
+        aigtatt_set_error("%s: aigtatt.input '%s' is outside 32x32..4096x4096", path, in);
+        aigtatt_st_close(st);
+        return AIGTATT_ERR_FORMAT;
+    }
+    if (!bb || !in || sscanf(in, "%lldx%lld%n", &hh, &ww, &used) != 2 || in[used] != '\0' || hh < 1 || ww < 1) {
         aigtatt_set_error("%s: not an aigtatt checkpoint (its metadata lacks aigtatt.backbone or aigtatt.input, "
                           "or aigtatt.input is not HxW); weights trained elsewhere need both entries to be "
                           "rebuilt: docs/training.md, \"Embedding with a model trained in PyTorch\"", path);

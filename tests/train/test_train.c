@@ -194,6 +194,27 @@ Test(train, refuses_mismatched_and_truncated_checkpoints, .timeout = 800)
     cr_assert(rc != 0 && rc < 128, "a NaN checkpoint: exit %d\n%s", rc, out);
     cr_assert(strstr(out, "nan.safetensors: tensor 'conv1.weight' holds NaN at element 5"), "%s", out);
     free(out);
+    /* aigtatt.input must be all of "HxW", within the trainer's sizes */
+    const char *inputs[][2] = {{"32x32 please", "not an aigtatt checkpoint"},
+                               {"100000x100000", "is outside 32x32..4096x4096"}};
+    for (int i = 0; i < 2; i++) {
+        rc = ds_sh(&out,
+                   "'%s' -c \"from safetensors.numpy import load_file, save_file; from safetensors import "
+                   "safe_open; d=load_file('%s/model.safetensors'); "
+                   "m=safe_open('%s/model.safetensors','np').metadata(); m['aigtatt.input']='%s'; "
+                   "save_file(d,'%s/meta.safetensors',metadata=m)\"",
+                   py, mdir, mdir, inputs[i][0], dir);
+        cr_assert_eq(rc, 0, "%s", out);
+        free(out);
+        snprintf(bad, sizeof bad, "%.*s%s/meta.safetensors%s", (int)(t - y), y, dir, t + 7);
+        ds_write(dir, "meta.yaml", bad);
+        char work[8];
+        snprintf(work, sizeof work, "wm%d", i);
+        rc = ds_run(&out, dir, "meta.yaml", work, NULL);
+        cr_assert(rc != 0 && rc < 128, "aigtatt.input '%s': exit %d\n%s", inputs[i][0], rc, out);
+        cr_assert(strstr(out, "meta.safetensors") && strstr(out, inputs[i][1]), "%s", out);
+        free(out);
+    }
 
     /* initial weights of a bigger network (one block more) are refused
      * too, not partly loaded; and training on every split, validation's
