@@ -1,6 +1,8 @@
-/* safetensors reader: mmap the file read-only, validate the header as the
+/* safetensors reader: read the file into memory, validate the header as the
  * reference implementation does (safetensors/src/tensor.rs, read_metadata and
- * Metadata::validate), and hand out pointers into the mapping. */
+ * Metadata::validate), and hand out pointers into that copy. Not mmap: a
+ * file truncated in place while mapped (`cp new.st model.st` during a run)
+ * kills the process with SIGBUS at the next access; a copy cannot change. */
 #include "tensor/st_internal.h"
 
 #include <errno.h>
@@ -10,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -389,19 +390,33 @@ int aigtatt_st_open(const char *path, aigtatt_st **out)
         goto bad;
     }
     if (size > SIZE_MAX) {
-        rc = fail(st, AIGTATT_ERR_LIMIT, "the file is too large to map");
+        rc = fail(st, AIGTATT_ERR_LIMIT, "the file is too large to read");
         close(fd);
         goto bad;
     }
     st->map_len = (size_t)size;
-    st->map = mmap(NULL, st->map_len, PROT_READ, MAP_PRIVATE, fd, 0);
-    int map_errno = errno;
-    close(fd);
-    if (st->map == MAP_FAILED) {
-        st->map = NULL;
-        rc = fail(st, AIGTATT_ERR_IO, "cannot map: %s", strerror(map_errno));
+    st->map = malloc(st->map_len);
+    if (!st->map) {
+        rc = fail(st, AIGTATT_ERR_NOMEM, "out of memory reading %" PRIu64 " bytes", size);
+        close(fd);
         goto bad;
     }
+    size_t got = 0;
+    while (got < st->map_len) {
+        ssize_t r = read(fd, (char *)st->map + got, st->map_len - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            int e = errno;
+            close(fd);
+            rc = r < 0 ? fail(st, AIGTATT_ERR_IO, "cannot read: %s", strerror(e))
+                       : fail(st, AIGTATT_ERR_IO, "the file shrank while it was read (%zu of %" PRIu64 " bytes)",
+                              got, size);
+            goto bad;
+        }
+        got += (size_t)r;
+    }
+    close(fd);
     const unsigned char *b = st->map;
     uint64_t n = 0;
     for (int i = 7; i >= 0; i--)
@@ -435,8 +450,7 @@ void aigtatt_st_close(aigtatt_st *st)
 {
     if (!st)
         return;
-    if (st->map)
-        munmap(st->map, st->map_len);
+    free(st->map);
     for (size_t i = 0; i < st->n; i++) {
         free(st->t[i].name);
         free(st->t[i].shape);

@@ -348,6 +348,35 @@ Test(st_roundtrip, borrowed_and_copied)
     free(path);
 }
 
+/* A file truncated in place while open (`cp new.st model.st` during a
+ * run) must not reach the data handed out: with the file mapped, reading
+ * a tensor then killed the process with SIGBUS. */
+Test(st_roundtrip, truncated_while_open)
+{
+    char *path = st_join(dir, "shrinks.safetensors");
+    enum { N = 1 << 16 };
+    float *v = malloc(N * sizeof *v);
+    cr_assert_not_null(v);
+    for (int i = 0; i < N; i++)
+        v[i] = (float)i;
+    uint64_t n = N;
+    aigtatt_st_writer *w = aigtatt_st_writer_new();
+    cr_assert_eq(aigtatt_st_writer_add(w, "v", AIGTATT_ST_F32, 1, &n, v, N * sizeof *v, 0), 0);
+    cr_assert_eq(aigtatt_st_writer_write(w, path), 0, "%s", aigtatt_last_error());
+    aigtatt_st_writer_free(w);
+    aigtatt_st *st = NULL;
+    cr_assert_eq(aigtatt_st_open(path, &st), 0, "%s", aigtatt_last_error());
+    cr_assert_eq(truncate(path, 64), 0);
+    aigtatt_st_info info = AIGTATT_ST_INFO_INIT;
+    cr_assert_eq(aigtatt_st_find(st, "v", &info), 0);
+    float last;
+    memcpy(&last, (const char *)info.data + (N - 1) * sizeof last, sizeof last);
+    cr_assert_eq(last, (float)(N - 1));
+    aigtatt_st_close(st);
+    free(v);
+    free(path);
+}
+
 /* The host fills no byte past info->struct_size; too small is refused. */
 Test(st_roundtrip, info_struct_size)
 {

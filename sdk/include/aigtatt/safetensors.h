@@ -46,7 +46,7 @@
 extern "C" {
 #endif
 
-/** An open, validated safetensors file (memory-mapped read-only). */
+/** An open, validated safetensors file (read into memory whole). */
 typedef struct aigtatt_st aigtatt_st;
 /** A set of tensors and metadata being prepared for writing. */
 typedef struct aigtatt_st_writer aigtatt_st_writer;
@@ -93,7 +93,7 @@ typedef struct aigtatt_st_info {
     uint64_t numel;         /**< product of shape (1 for a scalar, 0 when a
                                  dimension is 0) */
     uint64_t nbytes;        /**< END - BEGIN */
-    const void *data;       /**< nbytes bytes in the read-only mapping; never
+    const void *data;       /**< nbytes bytes in the handle's copy; never
                                  write through it. Aligned to the element size
                                  when the writer aligned it (aigtatt and the
                                  reference do); other writers may not, so
@@ -121,12 +121,13 @@ typedef size_t (*aigtatt_st_dtype_bits_fn)(aigtatt_st_dtype dtype);
 /** Opens and validates `path` (see the rules above). On success *out is a
  *  handle to release with st_close() and AIGTATT_OK is returned. On failure
  *  *out is NULL and the status is AIGTATT_ERR_IO (cannot open, not a regular
- *  file, mmap failed), AIGTATT_ERR_FORMAT (any rule broken),
+ *  file, read failed or the file shrank meanwhile), AIGTATT_ERR_FORMAT (any
+ *  rule broken),
  *  AIGTATT_ERR_LIMIT (header over 100,000,000 bytes), AIGTATT_ERR_NOMEM or
  *  AIGTATT_ERR_INVALID (NULL argument); the error text begins with the path
- *  and names the offending tensor key. The data are mapped, not copied; the
- *  file must not be truncated while it is open (the reference has the same
- *  rule). */
+ *  and names the offending tensor key. The file is read whole into memory
+ *  (not mapped, as the reference does), so changing or truncating it while
+ *  the handle is open cannot affect the data or stop the process. */
 typedef int (*aigtatt_st_open_fn)(const char *path, aigtatt_st **out);
 /** Releases an open file; every pointer obtained from it dies. NULL is a
  *  no-op. */
