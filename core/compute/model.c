@@ -676,7 +676,7 @@ static int m_state_load(aigtatt_model *m, const char *path, int flags, const cha
     /* The optimizer's state loads only as a whole: moments without their
      * step count (or a step count without them) would misplace Adam's bias
      * correction; otherwise all of it starts from zero. */
-    int opt_whole = 1;
+    int opt_whole = !(flags & AIGTATT_MODEL_LOAD_FRESH_OPTIMIZER);
     /* every network tensor in the file, in the right shape */
     for (size_t i = 0; i < m->ir->n_values; i++) {
         const aigtatt_ir_value *v = &m->ir->values[i];

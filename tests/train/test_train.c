@@ -254,13 +254,15 @@ Test(train, refuses_mismatched_and_truncated_checkpoints, .timeout = 800)
     free(dir);
 }
 
-/* weights: takes the backbone only, from F32, F16 or BF16 tensors. The
- * embedding head (fc), the loss's
- * class centres and the optimizer's state start fresh even when the file
- * holds them in the same shapes (an aigtatt checkpoint of the same task,
- * saved with its optimizer): a step count carried over without its
- * moments would misplace Adam's bias correction. With lr 0 the second
- * run's output is its initial state. */
+/* weights: with weights_keep at its default takes the backbone only, from
+ * F32, F16 or BF16 tensors. The embedding head (fc), the loss's class
+ * centres and the optimizer's state start fresh even when the file holds
+ * them in the same shapes (an aigtatt checkpoint of the same task, saved
+ * with its optimizer): a step count carried over without its moments
+ * would misplace Adam's bias correction. weights_keep: embedding takes fc
+ * too, all the class centres as well, the latter only from a checkpoint
+ * of the same identities. With lr 0 a second run's output is its initial
+ * state. */
 Test(train, weights_load_the_backbone_only, .timeout = 800)
 {
     char *dir = ds_tmpdir(), *out = NULL;
@@ -315,6 +317,54 @@ Test(train, weights_load_the_backbone_only, .timeout = 800)
     cr_expect_eq(sb, sa, "the second run counts %d optimizer steps after its %d own: the first run's were loaded",
                  sb, sa);
     free(out);
+
+    /* weights_keep: embedding takes fc too, all the class centres as well;
+     * the optimizer starts fresh either way */
+    static const char *const keeps[] = {"embedding", "all"}, *const want[] = {"fc True loss False", "fc True loss True"};
+    for (int i = 0; i < 2; i++) {
+        char wd[16];
+        snprintf(wd, sizeof wd, "wk%d", i);
+        snprintf(extra, sizeof extra, "      weights: '%s/last.safetensors'\n      weights_keep: %s\n"
+                 "      save_optimizer: true\n      select: last\n", a, keeps[i]);
+        write_yaml(dir, 6, 2, 0.5, 4, 1, "{use: optim.adam, lr: 0.0}", extra);
+        rc = ds_run(&out, dir, "tiny.yaml", wd, NULL);
+        cr_assert_eq(rc, 0, "weights_keep: %s: %s", keeps[i], out);
+        free(out);
+        char *c = ds_port_dir(dir, wd, "train", "model");
+        rc = ds_sh(&out,
+                   "'%s' -c \"import numpy as np; from safetensors.numpy import load_file; "
+                   "a=load_file('%s/last.safetensors'); b=load_file('%s/last.safetensors'); "
+                   "print('conv1', np.array_equal(a['conv1.weight'], b['conv1.weight']), 'fc', "
+                   "np.array_equal(a['fc.weight'], b['fc.weight']), 'loss', np.array_equal(a['loss.weight'], "
+                   "b['loss.weight']), 'steps', int(b['optimizer.step']))\"",
+                   py, a, c);
+        cr_assert_eq(rc, 0, "%s", out);
+        char w2[64];
+        snprintf(w2, sizeof w2, "conv1 True %s steps %d", want[i], sa);
+        cr_expect(strstr(out, w2), "weights_keep: %s: want '%s', got %s", keeps[i], w2, out);
+        free(out);
+        free(c);
+    }
+    /* all: refused from a checkpoint of other identities (its record
+     * changed by hand) and from one without the record */
+    rc = ds_sh(&out,
+               "'%s' -c \"from safetensors.numpy import load_file, save_file; from safetensors import safe_open\n"
+               "src = '%s/last.safetensors'; meta = safe_open(src, 'np').metadata(); d = load_file(src)\n"
+               "save_file(d, '%s/other.safetensors', metadata=dict(meta, **{'aigtatt.identities': '3:00000000000000ff'}))\n"
+               "del meta['aigtatt.identities']; save_file(d, '%s/unrecorded.safetensors', metadata=meta)\"",
+               py, a, dir, dir);
+    cr_assert_eq(rc, 0, "%s", out);
+    free(out);
+    static const char *const files[] = {"other", "unrecorded"},
+                             *const says[] = {"were trained on other identities", "has none"};
+    for (int i = 0; i < 2; i++) {
+        snprintf(extra, sizeof extra, "      weights: '%s/%s.safetensors'\n      weights_keep: all\n", dir, files[i]);
+        write_yaml(dir, 6, 2, 0.5, 4, 1, "{use: optim.adam, lr: 0.0}", extra);
+        rc = ds_run(&out, dir, "tiny.yaml", "wk0", NULL);
+        cr_expect_neq(rc, 0, "weights_keep: all from %s ran", files[i]);
+        cr_expect(strstr(out, says[i]) && strstr(out, files[i]), "%s: %s", files[i], out);
+        free(out);
+    }
     free(a);
     free(b);
     ds_rmtree(dir);

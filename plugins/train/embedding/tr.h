@@ -14,7 +14,7 @@
  * backbone from `weights:` and refuses diverged weights; 1.3 composites
  * transparent images over white, validates before saving, resumes stopped
  * runs and keeps no optimizer state in model.safetensors. */
-#define TR_TRAIN_VERSION "1.3.0"
+#define TR_TRAIN_VERSION "1.4.0"
 /* embed.images: 1.1.0 added loader_threads; 1.2.0 decodes JPEGs at full
  * size; 1.3.0 composites transparent images over white. */
 #define TR_EMBED_VERSION "1.3.0"
@@ -44,6 +44,11 @@ int tr_items_collect(const aigtatt_set *set, const char *splits, const char *rol
 void tr_items_free(tr_items *it);
 /* Identities of b that a holds too (ids are sorted). */
 size_t tr_items_shared_ids(const tr_items *a, const tr_items *b);
+/* "COUNT:DIGEST" of the identity names in class order (FNV-1a, 64 bits,
+ * hex): a checkpoint records it (aigtatt.identities) so that its class
+ * centres are only ever taken up by a run whose classes are the same
+ * identities in the same order. Not a security measure. */
+void tr_items_digest(const tr_items *it, char *buf, size_t size);
 /* AIGTATT_OK when `list` (parameter `param`) is "all" or a '|'-list of the
  * known roles; else an error naming the unknown word. */
 int tr_roles_check(const char *param, const char *list);

@@ -55,6 +55,18 @@ size_t tr_items_shared_ids(const tr_items *a, const tr_items *b)
     return n;
 }
 
+void tr_items_digest(const tr_items *it, char *buf, size_t size)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < it->n_ids; i++)
+        for (const unsigned char *c = (const unsigned char *)it->ids[i];; c++) {
+            h = (h ^ (*c ? *c : '\n')) * 0x100000001b3ull; /* names end with a newline */
+            if (!*c)
+                break;
+        }
+    snprintf(buf, size, "%zu:%016llx", it->n_ids, (unsigned long long)h);
+}
+
 void tr_items_free(tr_items *it)
 {
     for (size_t i = 0; i < it->n; i++)

@@ -49,7 +49,16 @@ static const aigtatt_param_desc train_params[] = {
             "or the last."},
     {.name = "weights", .type = AIGTATT_PARAM_PATH, .default_value = "~",
      .doc = "Initial weights: a safetensors file with torchvision state_dict names (tools/"
-            "torchvision_to_safetensors.py); the classifier fc.* and the loss start fresh."},
+            "torchvision_to_safetensors.py) or an aigtatt checkpoint; `weights_keep` says which parts are "
+            "taken. The optimizer's state and the schedule always start fresh."},
+    {.name = "weights_keep", .type = AIGTATT_PARAM_ENUM, .default_value = "backbone",
+     .choices = "backbone|embedding|all",
+     .doc = "What `weights` sets: `backbone` (everything but the embedding head fc.* and the loss's class "
+            "centres: ImageNet weights), `embedding` (the backbone and fc.*: fine-tuning an aigtatt model on "
+            "other identities; fc must have this run's embedding_size), or `all` (the class centres too: "
+            "training an aigtatt model on further, from a checkpoint trained on exactly this run's training "
+            "identities, which it records as aigtatt.identities). Anything the file lacks or holds in another "
+            "shape is refused, naming the tensors."},
     {.name = "keep_epochs", .type = AIGTATT_PARAM_BOOL, .default_value = "false",
      .doc = "Keep every epoch's checkpoint (<workdir>/state/train/<node>/<key>/epoch_NNNN.safetensors) besides "
             "last and best."},

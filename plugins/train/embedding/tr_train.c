@@ -146,7 +146,7 @@ static int64_t saved_epoch(const char *path)
  * goes on after pr->done. A checkpoint that cannot be taken up is named in
  * a warning and training starts over (m untouched). */
 static int resume(aigtatt_model *m, const char *state, const char *last, const char *best, int64_t epochs,
-                  int keep_epochs, int save_opt, tr_progress *pr)
+                  int keep_epochs, int save_opt, const char *ids, tr_progress *pr)
 {
     if (access(last, F_OK) != 0)
         return AIGTATT_OK;
@@ -185,20 +185,60 @@ static int resume(aigtatt_model *m, const char *state, const char *last, const c
      * left out: the weights about to be loaded are theirs */
     char ep[32], ep_path[4300];
     snprintf(ep, sizeof ep, "%lld", (long long)pr->done);
-    const char *meta[] = {"aigtatt.epoch", ep};
+    const char *meta[] = {"aigtatt.epoch", ep, "aigtatt.identities", ids};
     if (pr->best_epoch > 0 && best_saved != pr->best_epoch) {
-        int rc = H->model->state_save(m, best, 0, meta, 1);
+        int rc = H->model->state_save(m, best, 0, meta, 2);
         if (rc)
             return rc;
     }
     snprintf(ep_path, sizeof ep_path, "%s/epoch_%04lld.safetensors", state, (long long)pr->done);
     if (keep_epochs && pr->done > 0 && access(ep_path, F_OK) != 0) {
-        int rc = H->model->state_save(m, ep_path, save_opt, meta, 1);
+        int rc = H->model->state_save(m, ep_path, save_opt, meta, 2);
         if (rc)
             return rc;
     }
     H->log(AIGTATT_LOG_INFO, "resuming after epoch %lld of %lld from %s", (long long)pr->done, (long long)epochs,
            last);
+    return AIGTATT_OK;
+}
+
+/* `weights` into the fresh network m, as far as `keep` says (parameter
+ * weights_keep); ids: this run's training identities (tr_items_digest). */
+static int load_weights(aigtatt_model *m, const char *weights, const char *keep, const char *ids)
+{
+    static const char *const skip_head[] = {"fc.", "loss.", NULL}, *const skip_loss[] = {"loss.", NULL};
+    int all = !strcmp(keep, "all"), head = all || !strcmp(keep, "embedding");
+    if (all) {
+        /* class centres mean something only for the identities, in the
+         * order, they were trained on */
+        char got[64];
+        if (H->model->checkpoint_meta(weights, "aigtatt.identities", got, sizeof got) != AIGTATT_OK) {
+            H->set_error("weights_keep: all takes the class centres (loss.*) only from an aigtatt checkpoint that "
+                         "records its training identities (aigtatt.identities); %s has none: use weights_keep: "
+                         "embedding to start the class centres fresh", weights);
+            return AIGTATT_ERR_INVALID;
+        }
+        if (strcmp(got, ids)) {
+            H->set_error("weights_keep: all: the class centres (loss.*) of %s were trained on other identities "
+                         "(aigtatt.identities %s; this run's training split: %s, as count:digest): use "
+                         "weights_keep: embedding to start them fresh", weights, got, ids);
+            return AIGTATT_ERR_INVALID;
+        }
+    }
+    int rc = H->model->state_load(m, weights, AIGTATT_MODEL_LOAD_FRESH_OPTIMIZER |
+                                                  (all ? 0 : AIGTATT_MODEL_LOAD_SKIP_PREFIXES),
+                                  all ? NULL : head ? skip_loss : skip_head);
+    if (rc) {
+        char *why = strdup(H->last_error()); /* set_error() overwrites it */
+        if (why && head && strstr(why, "fc."))
+            H->set_error("%s (weights_keep: %s takes the embedding head fc.* from the file: it must have this "
+                         "run's embedding_size; weights_keep: backbone starts it fresh)", why, keep);
+        free(why);
+        return rc;
+    }
+    H->log(AIGTATT_LOG_INFO, "initial weights from %s: %s; the optimizer starts fresh", weights,
+           all ? "all of the network, the class centres too" : head ? "the backbone and the embedding head fc"
+                                                                    : "the backbone (fc and the class centres fresh)");
     return AIGTATT_OK;
 }
 
@@ -240,6 +280,8 @@ int tr_train_run(aigtatt_run *run)
     }
     int validate = val.n_ids >= 2 && val.n >= 3;
     size_t shared = tr_items_shared_ids(&train, &val);
+    char ids[48];
+    tr_items_digest(&train, ids, sizeof ids);
     if (shared)
         H->log(AIGTATT_LOG_WARN, "%zu of the %zu validation identities are also trained on (train_splits '%s', "
                                  "val_splits '%s'): the validation EER then rewards memorising them and picks the "
@@ -257,13 +299,8 @@ int tr_train_run(aigtatt_run *run)
     if ((rc = H->model->create(&s, &m)))
         goto done;
     const char *weights = H->param_string(p, "weights");
-    if (weights) {
-        /* torchvision weights: the classifier head and the loss stay fresh */
-        static const char *const skip[] = {"fc.", "loss.", NULL};
-        if ((rc = H->model->state_load(m, weights, AIGTATT_MODEL_LOAD_SKIP_PREFIXES, skip)))
-            goto done;
-        H->log(AIGTATT_LOG_INFO, "initial weights from %s", weights);
-    }
+    if (weights && (rc = load_weights(m, weights, H->param_string(p, "weights_keep"), ids)))
+        goto done;
     const int64_t k = H->model->embedding_size(m);
     H->log(AIGTATT_LOG_INFO, "%zu training images of %zu identities, %zu validation images of %zu; %lld "
                              "parameters, K = %lld; compiled in %.1f s", train.n, train.n_ids, val.n, val.n_ids,
@@ -315,7 +352,7 @@ int tr_train_run(aigtatt_run *run)
         if (access(last_path, F_OK) == 0)
             H->log(AIGTATT_LOG_INFO, "forced: training starts over instead of resuming from %s", last_path);
     } else if ((rc = resume(m, state, last_path, best_path, epochs, H->param_bool(p, "keep_epochs"),
-                            H->param_bool(p, "save_optimizer"), &pr))) {
+                            H->param_bool(p, "save_optimizer"), ids, &pr))) {
         goto done;
     }
     prog = H->progress_begin("training steps", (uint64_t)(spe * epochs));
@@ -420,7 +457,7 @@ int tr_train_run(aigtatt_run *run)
         char *progress = tr_progress_encode(&pr);
         if (!progress)
             goto oom;
-        const char *meta[] = {"aigtatt.epoch", ep, "aigtatt.progress", progress};
+        const char *meta[] = {"aigtatt.epoch", ep, "aigtatt.identities", ids, "aigtatt.progress", progress};
         if (good_epoch > 0) {
             unlink(prev_path);
             if ((rc = H->link_file(last_path, prev_path))) {
@@ -429,7 +466,7 @@ int tr_train_run(aigtatt_run *run)
             }
         }
         /* the resume point: always with the optimizer's state */
-        rc = H->model->state_save(m, last_path, 1, meta, 2);
+        rc = H->model->state_save(m, last_path, 1, meta, 3);
         free(progress);
         if (rc) {
             if (rc == AIGTATT_ERR_INVALID) {
@@ -443,12 +480,12 @@ int tr_train_run(aigtatt_run *run)
             goto done;
         }
         good_epoch = e + 1;
-        if (improved && (rc = H->model->state_save(m, best_path, 0, meta, 1)))
+        if (improved && (rc = H->model->state_save(m, best_path, 0, meta, 2)))
             goto done;
         if (H->param_bool(p, "keep_epochs")) {
             char ep_path[4300];
             snprintf(ep_path, sizeof ep_path, "%s/epoch_%04lld.safetensors", state, (long long)e + 1);
-            if ((rc = H->model->state_save(m, ep_path, H->param_bool(p, "save_optimizer"), meta, 1)))
+            if ((rc = H->model->state_save(m, ep_path, H->param_bool(p, "save_optimizer"), meta, 2)))
                 goto done;
         }
         H->log(AIGTATT_LOG_INFO, "epoch %lld/%lld: loss %.4f, lr %.4g, %.1f img/s%s", (long long)e + 1,
@@ -467,15 +504,15 @@ int tr_train_run(aigtatt_run *run)
         int by_val = !strcmp(H->param_string(p, "select"), "best_val_eer") && pr.best_epoch > 0;
         int with_opt = H->param_bool(p, "save_optimizer");
         snprintf(ep, sizeof ep, "%lld", (long long)epochs);
-        const char *meta[] = {"aigtatt.epoch", ep};
+        const char *meta[] = {"aigtatt.epoch", ep, "aigtatt.identities", ids};
         snprintf(from, sizeof from, "%s/last.safetensors", out_dir);
-        if ((rc = H->model->state_save(m, from, with_opt, meta, 1)))
+        if ((rc = H->model->state_save(m, from, with_opt, meta, 2)))
             goto done;
         snprintf(to, sizeof to, "%s/model.safetensors", out_dir);
         if (by_val)
             rc = H->link_file(best_path, to);
         else if (with_opt)
-            rc = H->model->state_save(m, to, 0, meta, 1);
+            rc = H->model->state_save(m, to, 0, meta, 2);
         else
             rc = H->link_file(from, to);
         if (rc || (rc = write_history(out_dir, rows, epochs)))

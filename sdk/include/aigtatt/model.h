@@ -72,7 +72,11 @@ enum {
     /** The network's tensors under the prefixes given are left as they are,
      *  whatever the file holds under those names (a torchvision classifier
      *  `fc.` over 1000 classes, a fresh `loss.`). */
-    AIGTATT_MODEL_LOAD_SKIP_PREFIXES = 2
+    AIGTATT_MODEL_LOAD_SKIP_PREFIXES = 2,
+    /** Optimizer state in the file (momentum, Adam moments, the step
+     *  count) is passed over and the network's stays as it is: weights
+     *  taken to start a new run, whose schedule starts again too. */
+    AIGTATT_MODEL_LOAD_FRESH_OPTIMIZER = 4
 };
 
 /** The model functions (host->model). Fields are only ever appended. */
