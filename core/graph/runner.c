@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <jansson.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,8 @@ struct aigtatt_run {
     size_t n_out;
     char *state_dir;
     int forced; /* --force named it or something upstream */
+    char **spent; /* run_remove_after_publish(), in order */
+    size_t n_spent;
 };
 
 /* ---- host functions on the running node ------------------------------ */
@@ -99,6 +102,44 @@ const char *aigtatt_run_state_dir(const aigtatt_run *run_c)
         run->state_dir = dir;
     }
     return run->state_dir;
+}
+
+int aigtatt_run_remove_after_publish(aigtatt_run *run, const char *path)
+{
+    const char *state = aigtatt_run_state_dir(run);
+    size_t sl = state ? strlen(state) : 0;
+    if (!path || !state || strncmp(path, state, sl) || path[sl] != '/' || strstr(path + sl, "/../")) {
+        aigtatt_set_error("run_remove_after_publish: '%s' is not under the state folder %s", path ? path : "(null)",
+                          state ? state : "(none)");
+        return AIGTATT_ERR_INVALID;
+    }
+    char *copy = strdup(path);
+    char **grown = copy ? realloc(run->spent, (run->n_spent + 1) * sizeof *grown) : NULL;
+    if (!grown) {
+        free(copy);
+        aigtatt_set_error("out of memory");
+        return AIGTATT_ERR_NOMEM;
+    }
+    run->spent = grown;
+    run->spent[run->n_spent++] = copy;
+    return AIGTATT_OK;
+}
+
+/* After publication: what the node marked spent goes, files and then
+ * (empty) folders as marked; a failure only costs disk, so it is a
+ * warning. */
+static void remove_spent(const aigtatt_run *r)
+{
+    for (size_t i = 0; i < r->n_spent; i++) {
+        const char *p = r->spent[i];
+        struct stat st;
+        if (lstat(p, &st) != 0)
+            continue;
+        int bad = S_ISDIR(st.st_mode) ? rmdir(p) != 0 && errno != ENOTEMPTY && errno != EEXIST : unlink(p) != 0;
+        if (bad)
+            aigtatt_log(AIGTATT_LOG_WARN, "cannot remove %s, which the published node no longer needs: %s", p,
+                        strerror(errno));
+    }
 }
 
 /* ---- layout ------------------------------------------------------------ */
@@ -397,6 +438,9 @@ static void free_run(aigtatt_run *r)
     free(r->in);
     free(r->out);
     free(r->state_dir);
+    for (size_t i = 0; i < r->n_spent; i++)
+        free(r->spent[i]);
+    free(r->spent);
 }
 
 static double now_s(void)
@@ -487,6 +531,12 @@ static int run_node(aigtatt_experiment *e, aigtatt_node *n, const char *final_di
     if (rc)
         goto done;
 
+    /* Fault injection for the tests: a kill between the node's return and
+     * the publication of its outputs. */
+    const char *kill_at = getenv("AIGTATT_TEST_KILL_BEFORE_PUBLISH");
+    if (kill_at && !strcmp(kill_at, n->id))
+        raise(SIGKILL);
+
     /* Publish: the final name appears in one rename. */
     if (replace && aigtatt_path_exists(final_dir)) {
         char *old = malloc(tl);
@@ -516,6 +566,7 @@ static int run_node(aigtatt_experiment *e, aigtatt_node *n, const char *final_di
         rc = AIGTATT_ERR_IO;
         goto done;
     }
+    remove_spent(&r);
     rc = AIGTATT_OK;
 done:
     if (rc != AIGTATT_OK && tmp) {

@@ -40,6 +40,8 @@ const char *aigtatt_run_node_id(const aigtatt_run *run);
 uint64_t aigtatt_run_seed(const aigtatt_run *run);
 const char *aigtatt_run_key(const aigtatt_run *run);
 int aigtatt_run_forced(const aigtatt_run *run);
+/* host->run_remove_after_publish */
+int aigtatt_run_remove_after_publish(aigtatt_run *run, const char *path);
 const aigtatt_params *aigtatt_run_params(const aigtatt_run *run);
 const char *aigtatt_run_input_dir(const aigtatt_run *run, const char *port);
 const char *aigtatt_run_output_dir(const aigtatt_run *run, const char *port);

@@ -218,6 +218,7 @@ static const aigtatt_host host_table = {
     .augment_chain_uses = aigtatt_augment_chain_uses,
     .run_key = aigtatt_run_key,
     .run_forced = aigtatt_run_forced,
+    .run_remove_after_publish = aigtatt_run_remove_after_publish,
 };
 
 const aigtatt_host *aigtatt_host_get(void) { return &host_table; }

@@ -458,6 +458,41 @@ Test(graph, ctrl_c_after_a_node_finished_keeps_its_output)
     free(f);
 }
 
+Test(graph, spent_state_goes_only_after_publication)
+{
+    /* test.emit writes state/spent/r1 and marks it spent: a kill after the
+     * node returned, before its output was published, must leave it (the
+     * trainer's resume point: removed by the node itself, such a kill lost
+     * the whole run); a run that publishes removes it, and a path outside
+     * state/ is refused. */
+    char *f = th_write(dir, "spent.yaml",
+                       "nodes:\n  a:\n    use: test.emit\n    params: {count: 2, spent: spent/r1}\n");
+    char *out;
+    int rc = th_sh(&out, "AIGTATT_TEST_KILL_BEFORE_PUBLISH=a %s run %s --workdir %s/w --plain", th_cli(), f, dir);
+    cr_assert_eq(rc, 128 + 9, "killed: %s", out);
+    free(out);
+    rc = th_sh(&out, "cat %s/w/state/spent/r1 && ls %s/w/cache/a 2>/dev/null | grep -v tmp | wc -l", dir, dir);
+    cr_assert_eq(rc, 0, "the resume point went before the output was published: %s", out);
+    cr_assert(strstr(out, "resume\n0"), "nothing published, the resume point kept: %s", out);
+    free(out);
+    free(f);
+    f = th_write(dir, "spent.yaml", "nodes:\n  a:\n    use: test.emit\n    params: {count: 2, spent: spent/r1}\n");
+    rc = th_sh(&out, "%s run %s --workdir %s/w --plain", th_cli(), f, dir);
+    cr_assert_eq(rc, 0, "%s", out);
+    free(out);
+    rc = th_sh(&out, "test ! -e %s/w/state/spent/r1 && ls %s/w/cache/a | grep -v tmp | wc -l", dir, dir);
+    cr_assert_eq(rc, 0, "published, yet the spent file stayed: %s", out);
+    cr_assert(strncmp(out, "0", 1), "nothing published: %s", out);
+    free(out);
+    free(f);
+    f = th_write(dir, "spent.yaml", "nodes:\n  a:\n    use: test.emit\n    params: {count: 2, spent: ../x}\n");
+    rc = th_sh(&out, "%s run %s --workdir %s/w2 --plain", th_cli(), f, dir);
+    cr_assert_neq(rc, 0, "%s", out);
+    cr_assert(strstr(out, "is not under the state folder"), "%s", out);
+    free(out);
+    free(f);
+}
+
 Test(graph, temporaries_of_killed_writes_in_state_are_removed)
 {
     /* A kill during a node's atomic write under state/ (a training

@@ -30,7 +30,7 @@ Test(loader, good_plugin_loads_with_components)
     const aigtatt_component *c = aigtatt_registry_find("test.emit");
     cr_assert_not_null(c);
     cr_assert_eq(c->desc.kind, AIGTATT_KIND_STEP);
-    cr_assert_eq(c->n_params, 8);
+    cr_assert_eq(c->n_params, 9);
     cr_assert_str_eq(c->params[2].choices, "fast|slow|exact");
     cr_assert_not_null(aigtatt_registry_find("test.copy"));
     cr_assert_null(aigtatt_registry_find("test.nothing"));

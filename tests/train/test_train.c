@@ -520,6 +520,22 @@ Test(train, resumes_after_ctrl_c_where_it_stopped, .timeout = 800)
     rc = ds_sh(&out, "cmp '%s/model.safetensors' '%s'/b/latest/nodes/train/model/model.safetensors", ma, dir);
     cr_assert_eq(rc, 0, "the forced run's model differs: %s", out);
     free(out);
+
+    /* a kill after training returned, before its output was published:
+     * the resume point is still there (the runner removes it only after
+     * publishing), so the rerun publishes without training again */
+    rc = ds_sh(&out, "cd '%s' && AIGTATT_TEST_KILL_BEFORE_PUBLISH=train '%s' run tiny.yaml --plain --workdir '%s/c'",
+               dir, ds_cli(), dir);
+    cr_assert_eq(rc, 128 + 9, "not killed before publishing (%d): %s", rc, out);
+    free(out);
+    rc = ds_sh(&out, "ls '%s'/c/state/train/train/*/last.safetensors", dir);
+    cr_assert_eq(rc, 0, "the resume point went before the output was published: %s", out);
+    free(out);
+    rc = ds_sh(&out, "cd '%s' && '%s' run tiny.yaml --plain --workdir '%s/c' && cmp '%s/model.safetensors' "
+                     "'%s'/c/latest/nodes/train/model/model.safetensors && ! ls '%s'/c/state/train/train/*/last.safetensors",
+               dir, ds_cli(), dir, ma, dir, dir);
+    cr_assert(rc == 0 && strstr(out, "resuming after epoch 8 of 8"), "after the kill (%d):\n%s", rc, out);
+    free(out);
     free(ma);
     free(mb);
     ds_rmtree(dir);

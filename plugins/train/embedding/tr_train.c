@@ -535,13 +535,17 @@ int tr_train_run(aigtatt_run *run)
                    pr.best_eer);
     }
     /* The outputs are complete (model.safetensors is a hard link, not the
-     * file itself), so the resume point is spent: it would only take disk
-     * (weights and optimizer state) for every configuration ever trained.
-     * keep_epochs files stay, as asked. */
-    unlink(last_path);
-    unlink(prev_path);
-    unlink(best_path);
-    rmdir(state);
+     * file itself), so the resume point is spent once they are published:
+     * it would only take disk (weights and optimizer state) for every
+     * configuration ever trained. The runner removes it after the rename
+     * that publishes them: removed here, a kill in between lost the run.
+     * keep_epochs files stay, as asked (and with them the folder). */
+    {
+        const char *spent[] = {last_path, prev_path, best_path, state};
+        for (size_t i = 0; i < sizeof spent / sizeof *spent; i++)
+            if (H->run_remove_after_publish(run, spent[i]) != AIGTATT_OK)
+                H->log(AIGTATT_LOG_WARN, "%s stays after training: %s", spent[i], H->last_error());
+    }
     goto done;
 oom:
     H->set_error("out of memory");

@@ -396,6 +396,18 @@ typedef struct aigtatt_host {
      *  (`aigtatt run --force` named it or a node upstream): resumable work
      *  kept under run_state_dir() must then be set aside, not taken up. */
     int (*run_forced)(const aigtatt_run *run);
+
+    /* ---- appended in ABI minor 2 -------------------------------------- */
+
+    /** Marks `path`, a file or folder under run_state_dir(), as spent once
+     *  this node's outputs are published: the runner removes it (a folder
+     *  only when empty) right after the rename that publishes them, in the
+     *  order marked, and not at all when the node fails or the process dies
+     *  first. A trainer's resume point is the use: deleted by the node
+     *  itself, a kill between its return and the publication lost the whole
+     *  run. `path` is copied. Returns AIGTATT_OK, AIGTATT_ERR_INVALID (NULL,
+     *  or not under the state folder; error set) or AIGTATT_ERR_NOMEM. */
+    int (*run_remove_after_publish)(aigtatt_run *run, const char *path);
 } aigtatt_host;
 
 #ifdef __cplusplus

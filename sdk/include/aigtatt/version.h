@@ -10,7 +10,7 @@
 /** ABI major of this SDK; must equal the host's for a plugin to load. */
 #define AIGTATT_ABI_MAJOR 1
 /** ABI minor of this SDK; must not exceed the host's for a plugin to load. */
-#define AIGTATT_ABI_MINOR 1
+#define AIGTATT_ABI_MINOR 2
 
 /** Release version of the SDK and host, as text (semantic versioning). */
 #define AIGTATT_VERSION_STRING "0.1.0"
