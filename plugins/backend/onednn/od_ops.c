@@ -323,26 +323,38 @@ typedef struct im2col_geo {
 } im2col_geo;
 
 /* t: x (NHWC), col ((N OH OW) x (kh kw C), zeros where a tap falls in the
- * padding) */
+ * padding). The kw taps of one kernel row read consecutive input pixels,
+ * which NHWC keeps contiguous: one copy per kernel row instead of one per
+ * tap (the stem's 3-channel taps are 6 bytes each). */
 static int k_im2col(od_prog *p, od_step *s)
 {
     const im2col_geo *g = s->aux;
     const char *x = od_ptr(p, s->t[0]);
     char *col = od_ptr(p, s->t[1]);
-    size_t px = (size_t)g->C * g->esize, patch = px * (size_t)(g->kh * g->kw);
+    size_t px = (size_t)g->C * g->esize, patch = px * (size_t)(g->kh * g->kw), row = px * (size_t)g->kw;
 #pragma omp parallel for collapse(2) schedule(static) num_threads(p->dev->threads)
     for (int64_t n = 0; n < g->N; n++)
         for (int64_t oh = 0; oh < g->OH; oh++)
             for (int64_t ow = 0; ow < g->OW; ow++) {
                 char *d = col + (size_t)((n * g->OH + oh) * g->OW + ow) * patch;
-                for (int64_t i = 0; i < g->kh; i++)
-                    for (int64_t j = 0; j < g->kw; j++, d += px) {
-                        int64_t ih = oh * g->sh - g->ph + i, iw = ow * g->sw - g->pw + j;
-                        if (ih >= 0 && ih < g->H && iw >= 0 && iw < g->W)
-                            memcpy(d, x + (size_t)((n * g->H + ih) * g->W + iw) * px, px);
-                        else
-                            memset(d, 0, px);
+                int64_t iw0 = ow * g->sw - g->pw;
+                /* the taps of a kernel row inside the image: j in [j0, j1) */
+                int64_t j0 = iw0 < 0 ? -iw0 : 0, j1 = g->W - iw0 < g->kw ? g->W - iw0 : g->kw;
+                if (j1 < j0)
+                    j1 = j0;
+                for (int64_t i = 0; i < g->kh; i++, d += row) {
+                    int64_t ih = oh * g->sh - g->ph + i;
+                    if (ih < 0 || ih >= g->H || j0 >= j1) {
+                        memset(d, 0, row);
+                        continue;
                     }
+                    if (j0 > 0)
+                        memset(d, 0, (size_t)j0 * px);
+                    memcpy(d + (size_t)j0 * px, x + (size_t)((n * g->H + ih) * g->W + iw0 + j0) * px,
+                           (size_t)(j1 - j0) * px);
+                    if (j1 < g->kw)
+                        memset(d + (size_t)j1 * px, 0, (size_t)(g->kw - j1) * px);
+                }
             }
     return AIGTATT_OK;
 }
