@@ -176,11 +176,13 @@ static void train_case(int lay, int bf16, int relu, int64_t N, int64_t C, int64_
 }
 
 /* shapes: pixel counts below, at and across the 64-pixel float runs and
- * (NHWC) the threads' row ranges, 24 channels (NHWC in vectors of 8), and
- * the plain path's 16-pixel vectors (tails) */
+ * (NHWC) the threads' row ranges, 24 channels (NHWC in vectors of 8), the
+ * plain path's 16-pixel vectors (tails), and multiples of 32 channels
+ * (bf16 NHWC in even/odd pairs) */
 Test(bn_kernels, train_every_layout_and_type)
 {
-    static const int64_t shapes[][3] = { { 2, 16, 35 }, { 3, 32, 130 }, { 3, 48, 1 }, { 2, 16, 1100 }, { 2, 24, 50 } };
+    static const int64_t shapes[][3] = { { 2, 16, 35 }, { 3, 32, 130 }, { 3, 48, 1 }, { 2, 16, 1100 }, { 2, 24, 50 },
+                                         { 2, 96, 70 } };
     for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++)
         for (int li = 0; li < 4; li++)
             for (int bf16 = 0; bf16 < 2; bf16++)
@@ -238,14 +240,15 @@ Test(bn_kernels, inference_rounds_exactly)
 {
     const double eps = 1e-5;
     for (int li = 0; li < 4; li++)
-        for (int bf16 = 0; bf16 < 2; bf16++) {
-            int64_t N = 2, C = 16, HW = 37;
+        for (int bf16 = 0; bf16 < 2; bf16++)
+        for (int64_t C = 16; C <= 64; C += 48) { /* 64: bf16 NHWC in even/odd pairs */
+            int64_t N = 2, HW = 37;
             size_t n = (size_t)(N * C * HW), es = bf16 ? 2 : 4;
             float *xs = malloc(sizeof(float) * n);
             void *x = malloc(n * es), *y = malloc(n * es);
-            float w[16], b[16], rm[16], rv[16];
+            float w[64], b[64], rm[64], rv[64];
             uint64_t s = 5 + (uint64_t)li;
-            for (int c = 0; c < 16; c++) {
+            for (int c = 0; c < C; c++) {
                 w[c] = (float)(1 + rnd(&s));
                 b[c] = (float)rnd(&s);
                 rm[c] = (float)rnd(&s);
@@ -253,15 +256,19 @@ Test(bn_kernels, inference_rounds_exactly)
             }
             /* channel 3: scale exactly 1 and shift 2^-8 on x in [1, 2),
              * where bf16's spacing is 2^-7: every output is an exact tie */
+            /* and the same on channel 4 (an even one: bf16 NHWC pairs
+             * channels in the halves of 32-bit words) */
             w[3] = 1, b[3] = 0.00390625f, rm[3] = 0, rv[3] = 1.0f - 1e-5f;
+            w[4] = w[3], b[4] = b[3], rm[4] = rm[3], rv[4] = rv[3];
             for (int64_t nn = 0; nn < N; nn++)
                 for (int64_t c = 0; c < C; c++)
                     for (int64_t i = 0; i < HW; i++)
-                        xs[off(layouts[li], C, HW, nn, c, i)] = (float)(c == 3 ? 1.5 + 0.5 * rnd(&s) : 4 * rnd(&s));
+                        xs[off(layouts[li], C, HW, nn, c, i)] =
+                            (float)(c == 3 || c == 4 ? 1.5 + 0.5 * rnd(&s) : 4 * rnd(&s));
             static const float special[] = { NAN, INFINITY, -INFINITY, 3.3e38f, -3.39e38f, 0.0f, -0.0f };
             for (int64_t nn = 0; nn < N; nn++)
                 for (int64_t i = 0; i < 7; i++)
-                    xs[off(layouts[li], C, HW, nn, 3, i)] = special[i];
+                    xs[off(layouts[li], C, HW, nn, 3, i)] = xs[off(layouts[li], C, HW, nn, 4, i)] = special[i];
             for (size_t j = 0; j < n; j++) {
                 if (bf16)
                     ((uint16_t *)x)[j] = od_f32_to_bf16(xs[j]);
@@ -293,10 +300,10 @@ Test(bn_kernels, inference_rounds_exactly)
                         }
                     }
                 }
-            cr_expect_eq(bad, 0, "%s %s: %zu of %zu outputs differ from the scalar rounding", lname(layouts[li]),
-                         bf16 ? "bf16" : "f32", bad, n);
+            cr_expect_eq(bad, 0, "%s %s, %lld channels: %zu of %zu outputs differ from the scalar rounding",
+                         lname(layouts[li]), bf16 ? "bf16" : "f32", (long long)C, bad, n);
             if (bf16)
-                cr_expect(ties >= (size_t)(HW - 7), "%s: only %zu ties", lname(layouts[li]), ties);
+                cr_expect(ties >= (size_t)(2 * (HW - 7)), "%s: only %zu ties", lname(layouts[li]), ties);
             free(xs), free(x), free(y);
         }
 }

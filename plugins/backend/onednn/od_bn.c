@@ -163,10 +163,35 @@ BN_CLONES static void block_dx(const void *dy, const void *x, int relu, const fl
 }
 
 /* NHWC by rows (rows r0 .. r1 - 1 of C channels) */
+
+/* bf16 NHWC with C % 32 == 0 runs od_bn_block.h's row2_* loops, whose
+ * per-channel arrays are in the paired order (per 32 channels: the even
+ * ones, then the odd ones). */
+static int pair_rows(const od_bn_geo *g) { return g->bf16 && g->L == 16 && g->C % 32 == 0; }
+
+/* channel c's index in the paired order */
+static int64_t pair_perm(int64_t c) { return (c & ~(int64_t)31) + ((c & 1) << 4) + ((c & 31) >> 1); }
+
+static void pair_floats(float *a, int64_t C, float *tmp)
+{
+    for (int64_t c = 0; c < C; c++)
+        tmp[pair_perm(c)] = a[c];
+    memcpy(a, tmp, sizeof(float) * (size_t)C);
+}
+
+static void unpair_doubles(double *a, int64_t C, double *tmp)
+{
+    for (int64_t c = 0; c < C; c++)
+        tmp[c] = a[pair_perm(c)];
+    memcpy(a, tmp, sizeof(double) * (size_t)C);
+}
+
 BN_CLONES static void rows_stats(const void *x, const od_bn_geo *g, int64_t r0, int64_t r1, const float *K, float *f1,
                                  float *f2, double *d1, double *d2)
 {
-    if (g->L == 8)
+    if (pair_rows(g))
+        row2_stats_h16(x, g->C, r0, r1, K, f1, f2, d1, d2);
+    else if (g->L == 8)
         g->bf16 ? row_stats_h8(x, g->C, r0, r1, K, f1, f2, d1, d2) : row_stats_f8(x, g->C, r0, r1, K, f1, f2, d1, d2);
     else
         g->bf16 ? row_stats_h16(x, g->C, r0, r1, K, f1, f2, d1, d2) : row_stats_f16(x, g->C, r0, r1, K, f1, f2, d1, d2);
@@ -175,7 +200,9 @@ BN_CLONES static void rows_stats(const void *x, const od_bn_geo *g, int64_t r0, 
 BN_CLONES static void rows_apply(const void *x, void *y, const od_bn_geo *g, int64_t r0, int64_t r1, const float *sc,
                                  const float *sh, int relu)
 {
-    if (g->L == 8)
+    if (pair_rows(g))
+        row2_apply_h16(x, y, g->C, r0, r1, sc, sh, relu);
+    else if (g->L == 8)
         g->bf16 ? row_apply_h8(x, y, g->C, r0, r1, sc, sh, relu) : row_apply_f8(x, y, g->C, r0, r1, sc, sh, relu);
     else
         g->bf16 ? row_apply_h16(x, y, g->C, r0, r1, sc, sh, relu) : row_apply_f16(x, y, g->C, r0, r1, sc, sh, relu);
@@ -185,7 +212,9 @@ BN_CLONES static void rows_bsums(const void *dy, const void *x, int relu, const 
                                  const float *mean, const od_bn_geo *g, int64_t r0, int64_t r1, float *f1, float *f2,
                                  double *d1, double *d2)
 {
-    if (g->L == 8)
+    if (pair_rows(g))
+        row2_bsums_h16(dy, x, relu, sc, sh, mean, g->C, r0, r1, f1, f2, d1, d2);
+    else if (g->L == 8)
         g->bf16 ? row_bsums_h8(dy, x, relu, sc, sh, mean, g->C, r0, r1, f1, f2, d1, d2)
                 : row_bsums_f8(dy, x, relu, sc, sh, mean, g->C, r0, r1, f1, f2, d1, d2);
     else
@@ -197,7 +226,9 @@ BN_CLONES static void rows_dx(const void *dy, const void *x, int relu, const flo
                               const od_bn_geo *g, int64_t r0, int64_t r1, const float *k1, const float *kx,
                               const float *k0)
 {
-    if (g->L == 8)
+    if (pair_rows(g))
+        row2_dx_h16(dy, x, relu, sc, sh, dx, g->C, r0, r1, k1, kx, k0);
+    else if (g->L == 8)
         g->bf16 ? row_dx_h8(dy, x, relu, sc, sh, dx, g->C, r0, r1, k1, kx, k0)
                 : row_dx_f8(dy, x, relu, sc, sh, dx, g->C, r0, r1, k1, kx, k0);
     else
@@ -279,7 +310,8 @@ static void channel_backward(int64_t c, double sdy, double sdyx, double M, const
 }
 
 /* Per-channel arrays of the rows path: C floats each for K (or mean),
- * scale, shift, k1, kx, k0; per thread 2 C floats and 2 C doubles. */
+ * scale, shift, k1, kx, k0; per thread 2 C floats and 2 C doubles, and C
+ * doubles of scratch after those. */
 typedef struct rows_mem {
     float *K, *sc, *sh, *k1, *kx, *k0, *f;
     double *d;
@@ -290,7 +322,8 @@ static int rows_alloc(rows_mem *m, int64_t C)
 {
     m->T = omp_get_max_threads();
     m->K = malloc(sizeof(float) * (size_t)C * (6 + 2 * (size_t)m->T));
-    m->d = calloc((size_t)C * 2 * (size_t)m->T, sizeof(double));
+    /* and C more doubles: unpair_doubles()'s scratch */
+    m->d = calloc((size_t)C * (2 * (size_t)m->T + 1), sizeof(double));
     if (!m->K || !m->d) {
         free(m->K);
         free(m->d);
@@ -320,12 +353,15 @@ static int forward_rows(const od_bn_geo *g, const void *x, void *y, const float 
                         float *rv, float *sm, float *si, int relu, int bs, int upd, double factor, double eps)
 {
     int64_t C = g->C, R = g->N * g->HW;
+    int pair = pair_rows(g);
     rows_mem m;
     if (rows_alloc(&m, C))
         return -1;
     if (bs) {
         for (int64_t c = 0; c < C; c++)
             m.K[c] = g->bf16 ? od_bf16_to_f32(((const uint16_t *)x)[c]) : ((const float *)x)[c];
+        if (pair)
+            pair_floats(m.K, C, m.k1);
         int used = 1;
 #pragma omp parallel num_threads(m.T) if (R >= 64)
         {
@@ -338,12 +374,22 @@ static int forward_rows(const od_bn_geo *g, const void *x, void *y, const float 
                 used = nt;
         }
         rows_reduce(&m, C, used);
+        if (pair) { /* back to channel order; the partials' space is free now */
+            unpair_doubles(m.d, C, m.d + 2 * C);
+            unpair_doubles(m.d + C, C, m.d + 2 * C);
+            for (int64_t c = 0; c < C; c++)
+                m.K[c] = g->bf16 ? od_bf16_to_f32(((const uint16_t *)x)[c]) : ((const float *)x)[c];
+        }
         for (int64_t c = 0; c < C; c++)
             channel_forward(c, m.K[c], m.d[c], m.d[C + c], (double)R, w, b, rm, rv, sm, si, upd, factor, eps,
                             &m.sc[c], &m.sh[c]);
     } else {
         for (int64_t c = 0; c < C; c++)
             channel_eval(c, w, b, rm, rv, eps, &m.sc[c], &m.sh[c]);
+    }
+    if (pair) {
+        pair_floats(m.sc, C, m.k1);
+        pair_floats(m.sh, C, m.k1);
     }
 #pragma omp parallel num_threads(m.T) if (R >= 64)
     {
@@ -368,6 +414,12 @@ static int backward_rows(const od_bn_geo *g, const void *dy, const void *x, cons
         m.K[c] = mv[c];
         channel_mask(c, w, mv, sv, fb, train, eps, &m.sc[c], &m.sh[c]);
     }
+    int pair = pair_rows(g);
+    if (pair) {
+        pair_floats(m.K, C, m.k1);
+        pair_floats(m.sc, C, m.k1);
+        pair_floats(m.sh, C, m.k1);
+    }
     int used = 1;
 #pragma omp parallel num_threads(m.T) if (R >= 64)
     {
@@ -381,9 +433,18 @@ static int backward_rows(const od_bn_geo *g, const void *dy, const void *x, cons
             used = nt;
     }
     rows_reduce(&m, C, used);
+    if (pair) {
+        unpair_doubles(m.d, C, m.d + 2 * C);
+        unpair_doubles(m.d + C, C, m.d + 2 * C);
+    }
     for (int64_t c = 0; c < C; c++)
         channel_backward(c, m.d[c], m.d[C + c], (double)R, w, mv, sv, train, eps, dw, db, &m.k1[c], &m.kx[c],
                          &m.k0[c]);
+    if (pair) {
+        pair_floats(m.k1, C, m.f);
+        pair_floats(m.kx, C, m.f);
+        pair_floats(m.k0, C, m.f);
+    }
     if (dx) {
 #pragma omp parallel num_threads(m.T) if (R >= 64)
         {

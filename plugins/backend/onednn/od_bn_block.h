@@ -381,6 +381,147 @@ static inline __attribute__((always_inline)) void CAT(row_dx, SUF)(const void *d
         }
 }
 
+#if BF16 && W == 16
+/* ---- NHWC bf16 by rows, 32 channels at a time (C % 32 == 0): a 64-byte
+ * load holds 32 bf16 as 16 words, the even channels in the low halves and
+ * the odd ones in the high halves, so widening to float and rounding back
+ * are shifts and masks within each 32-bit lane, where GCC's widening
+ * conversions shuffled across lanes (twice the instructions, which made
+ * these passes compute-bound). Every per-channel array (K, sc, sh, mean,
+ * k1, kx, k0, f1, f2, d1, d2) is in the paired order of od_bn.c's
+ * pair_perm(): per 32 channels the 16 even ones, then the 16 odd ones.
+ * Each channel sees the same float operations in the same order as the
+ * row_* loops above, so the results are the same bits. */
+
+static inline __attribute__((always_inline)) VU CAT(ld2, SUF)(const void *p, int64_t off)
+{
+    VU u;
+    memcpy(&u, (const uint16_t *)p + off, sizeof u);
+    return u;
+}
+
+static inline __attribute__((always_inline)) VF CAT(even, SUF)(VU u)
+{
+    VU t = u << 16;
+    VF v;
+    memcpy(&v, &t, sizeof v);
+    return v;
+}
+
+static inline __attribute__((always_inline)) VF CAT(odd, SUF)(VU u)
+{
+    VU t = u & 0xffff0000u;
+    VF v;
+    memcpy(&v, &t, sizeof v);
+    return v;
+}
+
+/* v rounded to bf16 (nearest even; NaN as 0x7fc0, as ST) in the high half */
+static inline __attribute__((always_inline)) VU CAT(rne_hi, SUF)(VF v)
+{
+    VU u, nan = (VU)(v != v);
+    memcpy(&u, &v, sizeof u);
+    VU r = (u + 0x7fffu + ((u >> 16) & 1u)) & 0xffff0000u;
+    return (r & ~nan) | (0x7fc00000u & nan);
+}
+
+static inline __attribute__((always_inline)) void CAT(st2, SUF)(void *p, int64_t off, VF e, VF o)
+{
+    VU u = (CAT(rne_hi, SUF)(e) >> 16) | CAT(rne_hi, SUF)(o);
+    memcpy((uint16_t *)p + off, &u, sizeof u);
+}
+
+static inline __attribute__((always_inline)) void CAT(row2_stats, SUF)(const void *x, int64_t C, int64_t r0,
+                                                                     int64_t r1, const float *K, float *f1,
+                                                                     float *f2, double *d1, double *d2)
+{
+    for (int64_t q0 = r0; q0 < r1; q0 += BN_CHUNK) {
+        int64_t q1 = q0 + BN_CHUNK < r1 ? q0 + BN_CHUNK : r1;
+        memset(f1, 0, sizeof(float) * (size_t)C);
+        memset(f2, 0, sizeof(float) * (size_t)C);
+        for (int64_t r = q0; r < q1; r++)
+            for (int64_t c = 0; c < C; c += 2 * W) {
+                VU u = CAT(ld2, SUF)(x, r * C + c);
+                VF de = CAT(even, SUF)(u) - VLOAD(K + c), dd = CAT(odd, SUF)(u) - VLOAD(K + c + W);
+                VSTORE(f1 + c, VLOAD(f1 + c) + de);
+                VSTORE(f2 + c, VLOAD(f2 + c) + de * de);
+                VSTORE(f1 + c + W, VLOAD(f1 + c + W) + dd);
+                VSTORE(f2 + c + W, VLOAD(f2 + c + W) + dd * dd);
+            }
+        for (int64_t c = 0; c < C; c++) {
+            d1[c] += f1[c];
+            d2[c] += f2[c];
+        }
+    }
+}
+
+static inline __attribute__((always_inline)) void CAT(row2_apply, SUF)(const void *x, void *y, int64_t C, int64_t r0,
+                                                                     int64_t r1, const float *sc, const float *sh,
+                                                                     int relu)
+{
+    for (int64_t r = r0; r < r1; r++)
+        for (int64_t c = 0; c < C; c += 2 * W) {
+            VU u = CAT(ld2, SUF)(x, r * C + c);
+            VF e = CAT(even, SUF)(u) * VLOAD(sc + c) + VLOAD(sh + c);
+            VF o = CAT(odd, SUF)(u) * VLOAD(sc + c + W) + VLOAD(sh + c + W);
+            if (relu) {
+                e = (VF)((VI)e & (e > (VF){ 0 }));
+                o = (VF)((VI)o & (o > (VF){ 0 }));
+            }
+            CAT(st2, SUF)(y, r * C + c, e, o);
+        }
+}
+
+static inline __attribute__((always_inline)) void CAT(row2_bsums, SUF)(const void *dy, const void *x, int relu,
+                                                                     const float *sc, const float *sh,
+                                                                     const float *mean, int64_t C, int64_t r0,
+                                                                     int64_t r1, float *f1, float *f2, double *d1,
+                                                                     double *d2)
+{
+    for (int64_t q0 = r0; q0 < r1; q0 += BN_CHUNK) {
+        int64_t q1 = q0 + BN_CHUNK < r1 ? q0 + BN_CHUNK : r1;
+        memset(f1, 0, sizeof(float) * (size_t)C);
+        memset(f2, 0, sizeof(float) * (size_t)C);
+        for (int64_t r = q0; r < q1; r++)
+            for (int64_t c = 0; c < C; c += 2 * W) {
+                VU ux = CAT(ld2, SUF)(x, r * C + c), ud = CAT(ld2, SUF)(dy, r * C + c);
+                for (int h = 0; h < 2; h++) {
+                    int64_t cc = c + h * W;
+                    VF xv = h ? CAT(odd, SUF)(ux) : CAT(even, SUF)(ux), d = h ? CAT(odd, SUF)(ud) : CAT(even, SUF)(ud);
+                    if (relu)
+                        d = (VF)((VI)d & RELU_MASK(xv, VLOAD(sc + cc), VLOAD(sh + cc)));
+                    VSTORE(f1 + cc, VLOAD(f1 + cc) + d);
+                    VSTORE(f2 + cc, VLOAD(f2 + cc) + d * (xv - VLOAD(mean + cc)));
+                }
+            }
+        for (int64_t c = 0; c < C; c++) {
+            d1[c] += f1[c];
+            d2[c] += f2[c];
+        }
+    }
+}
+
+static inline __attribute__((always_inline)) void CAT(row2_dx, SUF)(const void *dy, const void *x, int relu,
+                                                                  const float *sc, const float *sh, void *dx,
+                                                                  int64_t C, int64_t r0, int64_t r1,
+                                                                  const float *k1, const float *kx, const float *k0)
+{
+    for (int64_t r = r0; r < r1; r++)
+        for (int64_t c = 0; c < C; c += 2 * W) {
+            VU ux = CAT(ld2, SUF)(x, r * C + c), ud = CAT(ld2, SUF)(dy, r * C + c);
+            VF out[2];
+            for (int h = 0; h < 2; h++) {
+                int64_t cc = c + h * W;
+                VF xv = h ? CAT(odd, SUF)(ux) : CAT(even, SUF)(ux), d = h ? CAT(odd, SUF)(ud) : CAT(even, SUF)(ud);
+                if (relu)
+                    d = (VF)((VI)d & RELU_MASK(xv, VLOAD(sc + cc), VLOAD(sh + cc)));
+                out[h] = VLOAD(k1 + cc) * d + (VLOAD(kx + cc) * xv + VLOAD(k0 + cc));
+            }
+            CAT(st2, SUF)(dx, r * C + c, out[0], out[1]);
+        }
+}
+#endif
+
 #undef VSTORE
 #undef VF
 #undef VD
