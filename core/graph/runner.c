@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,25 +105,49 @@ const char *aigtatt_run_state_dir(const aigtatt_run *run_c)
     return run->state_dir;
 }
 
+/* Whether `path` names something below `dir` by its spelling: `dir` and a
+ * slash, then at least one component, none of them "." or "..". */
+static int strictly_under(const char *path, const char *dir)
+{
+    size_t dl = strlen(dir);
+    if (strncmp(path, dir, dl) || path[dl] != '/' || !path[dl + 1])
+        return 0;
+    for (const char *c = path + dl + 1; *c;) {
+        size_t n = strcspn(c, "/");
+        if ((n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
+            return 0;
+        c += n;
+        c += *c == '/';
+    }
+    return 1;
+}
+
 int aigtatt_run_remove_after_publish(aigtatt_run *run, const char *path)
 {
+    /* nodes may mark from parallel_for workers */
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    pthread_mutex_lock(&lock);
     const char *state = aigtatt_run_state_dir(run);
-    size_t sl = state ? strlen(state) : 0;
-    if (!path || !state || strncmp(path, state, sl) || path[sl] != '/' || strstr(path + sl, "/../")) {
-        aigtatt_set_error("run_remove_after_publish: '%s' is not under the state folder %s", path ? path : "(null)",
+    int rc = AIGTATT_OK;
+    if (!path || !state || !strictly_under(path, state)) {
+        aigtatt_set_error("run_remove_after_publish: '%s' is not under the state folder %s (spell it from "
+                          "run_state_dir(), without . or .. components)", path ? path : "(null)",
                           state ? state : "(none)");
-        return AIGTATT_ERR_INVALID;
+        rc = AIGTATT_ERR_INVALID;
+    } else {
+        char *copy = strdup(path);
+        char **grown = copy ? realloc(run->spent, (run->n_spent + 1) * sizeof *grown) : NULL;
+        if (!grown) {
+            free(copy);
+            aigtatt_set_error("out of memory");
+            rc = AIGTATT_ERR_NOMEM;
+        } else {
+            run->spent = grown;
+            run->spent[run->n_spent++] = copy;
+        }
     }
-    char *copy = strdup(path);
-    char **grown = copy ? realloc(run->spent, (run->n_spent + 1) * sizeof *grown) : NULL;
-    if (!grown) {
-        free(copy);
-        aigtatt_set_error("out of memory");
-        return AIGTATT_ERR_NOMEM;
-    }
-    run->spent = grown;
-    run->spent[run->n_spent++] = copy;
-    return AIGTATT_OK;
+    pthread_mutex_unlock(&lock);
+    return rc;
 }
 
 /* After publication: what the node marked spent goes, files and then
@@ -559,14 +584,16 @@ static int run_node(aigtatt_experiment *e, aigtatt_node *n, const char *final_di
             rc = AIGTATT_ERR_IO;
             goto done;
         }
+        remove_spent(&r); /* before the slow part: the replaced output's removal */
         aigtatt_rmtree(old);
         free(old);
     } else if (rename(tmp, final_dir) != 0) {
         aigtatt_set_error("cannot publish %s: %s", final_dir, strerror(errno));
         rc = AIGTATT_ERR_IO;
         goto done;
+    } else {
+        remove_spent(&r);
     }
-    remove_spent(&r);
     rc = AIGTATT_OK;
 done:
     if (rc != AIGTATT_OK && tmp) {

@@ -485,12 +485,17 @@ Test(graph, spent_state_goes_only_after_publication)
     cr_assert(strncmp(out, "0", 1), "nothing published: %s", out);
     free(out);
     free(f);
-    f = th_write(dir, "spent.yaml", "nodes:\n  a:\n    use: test.emit\n    params: {count: 2, spent: ../x}\n");
-    rc = th_sh(&out, "%s run %s --workdir %s/w2 --plain", th_cli(), f, dir);
-    cr_assert_neq(rc, 0, "%s", out);
-    cr_assert(strstr(out, "is not under the state folder"), "%s", out);
-    free(out);
-    free(f);
+    static const char *const bad[] = {"../x", "x/..", "x/./y"};
+    for (int i = 0; i < 3; i++) {
+        char y[256];
+        snprintf(y, sizeof y, "nodes:\n  a:\n    use: test.emit\n    params: {count: 2, spent: '%s'}\n", bad[i]);
+        f = th_write(dir, "spent.yaml", y);
+        rc = th_sh(&out, "%s run %s --workdir %s/w2 --plain", th_cli(), f, dir);
+        cr_expect_neq(rc, 0, "%s: %s", bad[i], out);
+        cr_expect(strstr(out, "is not under the state folder"), "%s: %s", bad[i], out);
+        free(out);
+        free(f);
+    }
 }
 
 Test(graph, temporaries_of_killed_writes_in_state_are_removed)

@@ -355,9 +355,9 @@ Test(train, weights_load_the_backbone_only, .timeout = 800)
                py, a, dir, dir);
     cr_assert_eq(rc, 0, "%s", out);
     free(out);
-    static const char *const files[] = {"other", "unrecorded"},
-                             *const says[] = {"were trained on other identities", "has none"};
-    for (int i = 0; i < 2; i++) {
+    static const char *const files[] = {"other", "unrecorded", "missing"},
+                             *const says[] = {"were trained on other identities", "has none", "No such file"};
+    for (int i = 0; i < 3; i++) {
         snprintf(extra, sizeof extra, "      weights: '%s/%s.safetensors'\n      weights_keep: all\n", dir, files[i]);
         write_yaml(dir, 6, 2, 0.5, 4, 1, "{use: optim.adam, lr: 0.0}", extra);
         rc = ds_run(&out, dir, "tiny.yaml", "wk0", NULL);
@@ -365,6 +365,11 @@ Test(train, weights_load_the_backbone_only, .timeout = 800)
         cr_expect(strstr(out, says[i]) && strstr(out, files[i]), "%s: %s", files[i], out);
         free(out);
     }
+    /* weights_keep without weights: refused before anything runs */
+    write_yaml(dir, 6, 2, 0.5, 4, 1, "{use: optim.adam, lr: 0.0}", "      weights_keep: all\n");
+    rc = ds_run(&out, dir, "tiny.yaml", "wk0", NULL);
+    cr_expect(rc != 0 && strstr(out, "there are no weights"), "weights_keep without weights: %s", out);
+    free(out);
     free(a);
     free(b);
     ds_rmtree(dir);

@@ -60,7 +60,7 @@ void tr_items_digest(const tr_items *it, char *buf, size_t size)
     uint64_t h = 0xcbf29ce484222325ull;
     for (size_t i = 0; i < it->n_ids; i++)
         for (const unsigned char *c = (const unsigned char *)it->ids[i];; c++) {
-            h = (h ^ (*c ? *c : '\n')) * 0x100000001b3ull; /* names end with a newline */
+            h = (h ^ *c) * 0x100000001b3ull; /* each name with its terminating NUL */
             if (!*c)
                 break;
         }

@@ -62,6 +62,11 @@ int tr_train_check(const aigtatt_params *p)
     }
     if (tr_roles_check("roles", H->param_string(p, "roles")))
         return AIGTATT_ERR_INVALID;
+    if (!H->param_string(p, "weights") && strcmp(H->param_string(p, "weights_keep"), "backbone")) {
+        H->set_error("weights_keep: %s says which parts of `weights` to take, and there are no weights",
+                     H->param_string(p, "weights_keep"));
+        return AIGTATT_ERR_INVALID;
+    }
     aigtatt_augment_chain *c = NULL;
     int rc = augment_parse(p, &c);
     H->augment_chain_free(c);
@@ -211,26 +216,33 @@ static int load_weights(aigtatt_model *m, const char *weights, const char *keep,
     if (all) {
         /* class centres mean something only for the identities, in the
          * order, they were trained on */
-        char got[64];
-        if (H->model->checkpoint_meta(weights, "aigtatt.identities", got, sizeof got) != AIGTATT_OK) {
+        aigtatt_st *st = NULL;
+        int rc = H->st_open(weights, &st);
+        if (rc) /* unreadable: its own message says why */
+            return rc;
+        const char *got = H->st_metadata(st, "aigtatt.identities");
+        if (!got)
             H->set_error("weights_keep: all takes the class centres (loss.*) only from an aigtatt checkpoint that "
                          "records its training identities (aigtatt.identities); %s has none: use weights_keep: "
                          "embedding to start the class centres fresh", weights);
-            return AIGTATT_ERR_INVALID;
-        }
-        if (strcmp(got, ids)) {
+        else if (strcmp(got, ids))
             H->set_error("weights_keep: all: the class centres (loss.*) of %s were trained on other identities "
-                         "(aigtatt.identities %s; this run's training split: %s, as count:digest): use "
+                         "(aigtatt.identities %.64s; this run's training split: %s, as count:digest): use "
                          "weights_keep: embedding to start them fresh", weights, got, ids);
+        int same = got && !strcmp(got, ids);
+        H->st_close(st);
+        if (!same)
             return AIGTATT_ERR_INVALID;
-        }
     }
     int rc = H->model->state_load(m, weights, AIGTATT_MODEL_LOAD_FRESH_OPTIMIZER |
                                                   (all ? 0 : AIGTATT_MODEL_LOAD_SKIP_PREFIXES),
                                   all ? NULL : head ? skip_loss : skip_head);
     if (rc) {
         char *why = strdup(H->last_error()); /* set_error() overwrites it */
-        if (why && head && strstr(why, "fc."))
+        /* an fc tensor among the names listed (after the path, which may
+         * hold "fc." itself) */
+        const char *names = why && !strncmp(why, weights, strlen(weights)) ? why + strlen(weights) : why;
+        if (why && head && strstr(names, "fc."))
             H->set_error("%s (weights_keep: %s takes the embedding head fc.* from the file: it must have this "
                          "run's embedding_size; weights_keep: backbone starts it fresh)", why, keep);
         free(why);

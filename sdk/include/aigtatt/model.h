@@ -75,7 +75,8 @@ enum {
     AIGTATT_MODEL_LOAD_SKIP_PREFIXES = 2,
     /** Optimizer state in the file (momentum, Adam moments, the step
      *  count) is passed over and the network's stays as it is: weights
-     *  taken to start a new run, whose schedule starts again too. */
+     *  taken to start a new run, whose schedule starts again too. Added
+     *  in ABI minor 2 (a host of minor 1 ignores it). */
     AIGTATT_MODEL_LOAD_FRESH_OPTIMIZER = 4
 };
 
