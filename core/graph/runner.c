@@ -150,13 +150,12 @@ int aigtatt_run_remove_after_publish(aigtatt_run *run, const char *path)
     return rc;
 }
 
-/* After publication: what the node marked spent goes, files and then
- * (empty) folders as marked; a failure only costs disk, so it is a
- * warning. */
-static void remove_spent(const aigtatt_run *r)
+/* What a node marked spent goes, files and then (empty) folders in the
+ * order marked; a failure only costs disk, so it is a warning. */
+static void remove_paths(char *const *paths, size_t n)
 {
-    for (size_t i = 0; i < r->n_spent; i++) {
-        const char *p = r->spent[i];
+    for (size_t i = 0; i < n; i++) {
+        const char *p = paths[i];
         struct stat st;
         if (lstat(p, &st) != 0)
             continue;
@@ -165,6 +164,82 @@ static void remove_spent(const aigtatt_run *r)
             aigtatt_log(AIGTATT_LOG_WARN, "cannot remove %s, which the published node no longer needs: %s", p,
                         strerror(errno));
     }
+}
+
+/* The spent list outlives the process in <workdir>/state/.spent/<key>:
+ * written before the publishing rename (the published folder's path, then
+ * the marked paths, a line each), removed after the paths are. A run that
+ * starts and finds a record whose folder is published finishes the
+ * removal (settle_spent): a kill right after the rename, or a killed
+ * `--force` run whose node the next run takes from the cache, would
+ * otherwise leave the work there for good. Without the folder the record
+ * waits: the node runs again and takes the work up. */
+static char *spent_record_path(const char *workdir, const char *key)
+{
+    char name[128];
+    snprintf(name, sizeof name, "state/.spent/%.64s", key);
+    return aigtatt_path_join(workdir, name);
+}
+
+static int write_spent_record(const char *record, const char *final_dir, const aigtatt_run *r)
+{
+    aigtatt_buf b = AIGTATT_BUF_INIT;
+    aigtatt_buf_printf(&b, "%s\n", final_dir);
+    for (size_t i = 0; i < r->n_spent; i++)
+        aigtatt_buf_printf(&b, "%s\n", r->spent[i]);
+    int rc = b.failed ? AIGTATT_ERR_NOMEM : AIGTATT_OK;
+    char *dir = rc ? NULL : strdup(record);
+    if (dir)
+        *strrchr(dir, '/') = '\0';
+    if (!rc)
+        rc = !dir ? AIGTATT_ERR_NOMEM : aigtatt_mkdirs(dir);
+    if (!rc)
+        rc = aigtatt_write_file_atomic(record, b.data, b.len);
+    free(dir);
+    aigtatt_buf_free(&b);
+    return rc;
+}
+
+/* A record whose published folder exists: remove its paths, then it. */
+static void settle_spent(const char *workdir)
+{
+    char *dir = aigtatt_path_join(workdir, "state/.spent");
+    DIR *d = dir ? opendir(dir) : NULL;
+    for (struct dirent *e; d && (e = readdir(d));) {
+        if (e->d_name[0] == '.')
+            continue;
+        char *record = aigtatt_path_join(dir, e->d_name);
+        FILE *f = record ? fopen(record, "r") : NULL;
+        char **paths = NULL, line[4200];
+        size_t n = 0;
+        int published = 0, ok = f != NULL;
+        for (int first = 1; ok && fgets(line, sizeof line, f); first = 0) {
+            line[strcspn(line, "\n")] = '\0';
+            if (first) {
+                published = aigtatt_path_exists(line);
+                continue;
+            }
+            char **g = realloc(paths, (n + 1) * sizeof *g);
+            ok = g && (g[n] = strdup(line)) != NULL;
+            if (g)
+                paths = g;
+            n += ok;
+        }
+        if (f)
+            fclose(f);
+        if (ok && published) {
+            aigtatt_log(AIGTATT_LOG_INFO, "removing %zu path(s) a published node no longer needs (%s)", n, record);
+            remove_paths(paths, n);
+            unlink(record);
+        }
+        for (size_t i = 0; i < n; i++)
+            free(paths[i]);
+        free(paths);
+        free(record);
+    }
+    if (d)
+        closedir(d);
+    free(dir);
 }
 
 /* ---- layout ------------------------------------------------------------ */
@@ -485,6 +560,8 @@ static int run_node(aigtatt_experiment *e, aigtatt_node *n, const char *final_di
                     double *secs)
 {
     aigtatt_run r = {.exp = e, .node = n, .forced = forced};
+    char *record = NULL; /* the spent list's record, when the node marked any */
+    int published = 0;
     char *parent = aigtatt_path_dirname(final_dir);
     size_t tl = strlen(parent ? parent : "") + 64;
     char *tmp = malloc(tl);
@@ -556,6 +633,12 @@ static int run_node(aigtatt_experiment *e, aigtatt_node *n, const char *final_di
     if (rc)
         goto done;
 
+    if (r.n_spent) {
+        record = spent_record_path(e->workdir, n->key);
+        rc = record ? write_spent_record(record, final_dir, &r) : AIGTATT_ERR_NOMEM;
+        if (rc)
+            goto done;
+    }
     /* Fault injection for the tests: a kill between the node's return and
      * the publication of its outputs. */
     const char *kill_at = getenv("AIGTATT_TEST_KILL_BEFORE_PUBLISH");
@@ -584,7 +667,7 @@ static int run_node(aigtatt_experiment *e, aigtatt_node *n, const char *final_di
             rc = AIGTATT_ERR_IO;
             goto done;
         }
-        remove_spent(&r); /* before the slow part: the replaced output's removal */
+        published = 1;
         aigtatt_rmtree(old);
         free(old);
     } else if (rename(tmp, final_dir) != 0) {
@@ -592,10 +675,23 @@ static int run_node(aigtatt_experiment *e, aigtatt_node *n, const char *final_di
         rc = AIGTATT_ERR_IO;
         goto done;
     } else {
-        remove_spent(&r);
+        published = 1;
     }
+    /* Fault injection for the tests: a kill right after the publication,
+     * before what the node marked spent is removed. */
+    const char *kill_after = getenv("AIGTATT_TEST_KILL_AFTER_PUBLISH");
+    if (kill_after && !strcmp(kill_after, n->id))
+        raise(SIGKILL);
     rc = AIGTATT_OK;
 done:
+    if (published) {
+        remove_paths(r.spent, r.n_spent);
+        if (record && unlink(record) != 0)
+            aigtatt_log(AIGTATT_LOG_WARN, "cannot remove %s: %s", record, strerror(errno));
+    } else if (record) {
+        unlink(record); /* not published: the work stays for the next run */
+    }
+    free(record);
     if (rc != AIGTATT_OK && tmp) {
         char saved[4096];
         snprintf(saved, sizeof saved, "%s", aigtatt_last_error());
@@ -638,6 +734,7 @@ int aigtatt_experiment_run(aigtatt_experiment *e, const aigtatt_run_opts *opts, 
         return rc;
     remove_stale(e->workdir);
     remove_stale_state(e->workdir);
+    settle_spent(e->workdir);
 
     unsigned char *forced = calloc(e->n_nodes + 1, 1);
     const char **status = calloc(e->n_nodes + 1, sizeof *status);

@@ -484,7 +484,29 @@ Test(graph, spent_state_goes_only_after_publication)
     cr_assert_eq(rc, 0, "published, yet the spent file stayed: %s", out);
     cr_assert(strncmp(out, "0", 1), "nothing published: %s", out);
     free(out);
+    /* a killed --force run: the earlier output stays published, so the next
+     * plain run takes it from the cache and removes the forced run's
+     * spent state (it stayed for good before the runner kept a record) */
+    rc = th_sh(&out, "AIGTATT_TEST_KILL_BEFORE_PUBLISH=a %s run %s --workdir %s/w --plain --force a", th_cli(), f, dir);
+    cr_assert_eq(rc, 128 + 9, "killed: %s", out);
+    free(out);
+    rc = th_sh(&out, "cat %s/w/state/spent/r1", dir);
+    cr_assert_eq(rc, 0, "the forced run wrote no state: %s", out);
+    free(out);
+    rc = th_sh(&out, "%s run %s --workdir %s/w --plain 2>&1 && test ! -e %s/w/state/spent/r1", th_cli(), f, dir, dir);
+    cr_assert(rc == 0 && strstr(out, "cached"), "the killed forced run's state stayed: %s", out);
+    free(out);
+    /* a kill right after the publication, before the removal: the next
+     * run finds the node published and removes what it marked */
+    rc = th_sh(&out, "AIGTATT_TEST_KILL_AFTER_PUBLISH=a %s run %s --workdir %s/w3 --plain", th_cli(), f, dir);
+    cr_assert_eq(rc, 128 + 9, "killed: %s", out);
+    free(out);
+    rc = th_sh(&out, "cat %s/w3/state/spent/r1 && %s run %s --workdir %s/w3 --plain 2>&1 && test ! -e %s/w3/state/spent/r1",
+               dir, th_cli(), f, dir, dir);
+    cr_assert(rc == 0 && strstr(out, "cached"), "after a kill past the publication: %s", out);
+    free(out);
     free(f);
+
     static const char *const bad[] = {"../x", "x/..", "x/./y"};
     for (int i = 0; i < 3; i++) {
         char y[256];

@@ -402,8 +402,10 @@ typedef struct aigtatt_host {
     /** Marks `path`, a file or folder under run_state_dir(), as spent once
      *  this node's outputs are published: the runner removes it (a folder
      *  only when empty) right after the rename that publishes them, in the
-     *  order marked, and not at all when the node fails or the process dies
-     *  first. A trainer's resume point is the use: deleted by the node
+     *  order marked, and not at all when the node fails. When the process
+     *  dies after the node returned, the next run removes it if it finds
+     *  the node's outputs published, and leaves it for the node to take
+     *  up if not. A trainer's resume point is the use: deleted by the node
      *  itself, a kill between its return and the publication lost the whole
      *  run. `path` is copied. Returns AIGTATT_OK, AIGTATT_ERR_INVALID (NULL,
      *  or not under the state folder; error set) or AIGTATT_ERR_NOMEM. */
