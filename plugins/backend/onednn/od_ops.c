@@ -360,15 +360,22 @@ static int k_im2col(od_prog *p, od_step *s)
 }
 
 /* Whether a convolution's backward weights take the matmul path. Measured
- * on a 2-core AMX VM (docs/performance.md, session 10): a bf16 ResNet-50
- * step spent 0.335 s in oneDNN's backward-weights convolutions against
- * 0.244 s for im2col + matmul, so bf16 on an AMX CPU takes it by default,
- * but for inputs of under 16 channels (the 7x7 stem: its 147-wide patches
- * cost 19 ms to gather against 15 ms for the whole direct convolution).
- * Elsewhere the direct convolution stays (fp32 gained nothing on AVX2).
- * AIGTATT_ONEDNN_MATMUL_IM2COL=1 forces it for every eligible convolution,
- * =0 turns it off; AIGTATT_ONEDNN_MATMUL_1X1=1 adds the plain 1x1 ones. */
-static int want_bwd_weight_matmul(od_prog *p, int plain_1x1, int64_t C)
+ * on a 2-core AMX VM (docs/performance.md, sessions 10 and 11): a bf16
+ * ResNet-50 step spent 0.335 s in oneDNN's backward-weights convolutions
+ * against 0.244 s for im2col + matmul, so bf16 on an AMX CPU takes it by
+ * default, but not for inputs of under 16 channels (the 7x7 stem: the
+ * matmul is no faster than its direct convolution) and, for convolutions
+ * that need im2col, not below 256 output channels: there the matmul
+ * (K x P by P x kh kw C with K small and P large) lost 2-3x to oneDNN's
+ * own kernel (ResNet-18's 64-channel 3x3 convolutions at 56x56: 20 ms
+ * against 3-7 ms each; 128 channels: 10 ms against 3-5.5 ms; 512
+ * channels: 8 ms against 9-20 ms). Plain 1x1 convolutions need no im2col
+ * and take the matmul at any width. Elsewhere the direct convolution
+ * stays (fp32 gained nothing on AVX2). AIGTATT_ONEDNN_MATMUL_IM2COL=1
+ * forces it for every eligible convolution, =0 turns it off;
+ * AIGTATT_ONEDNN_MATMUL_1X1=1 adds the plain 1x1 ones elsewhere. */
+enum { BWD_WEIGHT_MATMUL_MIN_K = 256 };
+static int want_bwd_weight_matmul(od_prog *p, int plain_1x1, int64_t C, int64_t K)
 {
     const char *e = getenv("AIGTATT_ONEDNN_MATMUL_IM2COL");
     if (e && *e)
@@ -378,7 +385,7 @@ static int want_bwd_weight_matmul(od_prog *p, int plain_1x1, int64_t C)
     static int amx = -1;
     if (amx < 0)
         amx = dnnl_get_effective_cpu_isa() >= dnnl_cpu_isa_avx512_core_amx;
-    return amx && od_act_dt(p) == dnnl_bf16 && C >= 16;
+    return amx && od_act_dt(p) == dnnl_bf16 && C >= 16 && (plain_1x1 || K >= BWD_WEIGHT_MATMUL_MIN_K);
 }
 
 static int conv_bwd_weight_matmul(od_prog *p, int k)
@@ -393,7 +400,7 @@ static int conv_bwd_weight_matmul(od_prog *p, int k)
     int64_t kh = DW->shape[2], kw = DW->shape[3], OH = DY->shape[2], OW = DY->shape[3];
     int plain_1x1 = kh == 1 && kw == 1 && o->ints[0] == 1 && o->ints[1] == 1 && o->ints[2] == 0 &&
                     o->ints[3] == 0 && OH == H && OW == W;
-    if (!want_bwd_weight_matmul(p, plain_1x1, C))
+    if (!want_bwd_weight_matmul(p, plain_1x1, C, K))
         return 0;
     int64_t P = N * OH * OW, KC = kh * kw * C;
     dnnl_data_type_t dt = od_act_dt(p);

@@ -475,7 +475,7 @@ static const aigtatt_component_desc od_component = {
     .struct_size = sizeof(aigtatt_component_desc),
     .kind = AIGTATT_KIND_BACKEND,
     .name = "backend.onednn",
-    .version = "1.0.2",
+    .version = "1.0.3",
     .summary = "oneDNN CPU backend: blocked layouts, fused primitives, OpenMP threads",
     .doc = "Compiles the compute IR into oneDNN primitives created once per shape: convolutions (forward, "
            "backward data, backward weights), batch and layer norm, matmul, pooling, element-wise, binary with "
