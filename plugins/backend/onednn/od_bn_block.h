@@ -308,6 +308,28 @@ static inline __attribute__((always_inline)) void CAT(vstore, SUF)(float *a, VF 
 
 #define VSTORE CAT(vstore, SUF)
 
+/* One vector of the backward's sums (channels at a: sc, sh, mean, f1, f2
+ * offset to them), shared by the row_ and row2_ loops. */
+static inline __attribute__((always_inline)) void CAT(bsums_step, SUF)(VF xv, VF d, int relu, const float *sc,
+                                                                     const float *sh, const float *mean, float *f1,
+                                                                     float *f2)
+{
+    if (relu)
+        d = (VF)((VI)d & RELU_MASK(xv, VLOAD(sc), VLOAD(sh)));
+    VSTORE(f1, VLOAD(f1) + d);
+    VSTORE(f2, VLOAD(f2) + d * (xv - VLOAD(mean)));
+}
+
+/* One vector of dx = k1 dy' + (kx x + k0), dy' masked by the ReLU */
+static inline __attribute__((always_inline)) VF CAT(dx_value, SUF)(VF xv, VF d, int relu, const float *sc,
+                                                                 const float *sh, const float *k1, const float *kx,
+                                                                 const float *k0)
+{
+    if (relu)
+        d = (VF)((VI)d & RELU_MASK(xv, VLOAD(sc), VLOAD(sh)));
+    return VLOAD(k1) * d + (VLOAD(kx) * xv + VLOAD(k0));
+}
+
 static inline __attribute__((always_inline)) void CAT(row_stats, SUF)(const void *x, int64_t C, int64_t r0, int64_t r1,
                                                                     const float *K, float *f1, float *f2,
                                                                     double *d1, double *d2)
@@ -353,13 +375,9 @@ static inline __attribute__((always_inline)) void CAT(row_bsums, SUF)(const void
         memset(f1, 0, sizeof(float) * (size_t)C);
         memset(f2, 0, sizeof(float) * (size_t)C);
         for (int64_t r = q0; r < q1; r++)
-            for (int64_t c = 0; c < C; c += W) {
-                VF xv = LD(x, r * C + c), d = LD(dy, r * C + c);
-                if (relu)
-                    d = (VF)((VI)d & RELU_MASK(xv, VLOAD(sc + c), VLOAD(sh + c)));
-                VSTORE(f1 + c, VLOAD(f1 + c) + d);
-                VSTORE(f2 + c, VLOAD(f2 + c) + d * (xv - VLOAD(mean + c)));
-            }
+            for (int64_t c = 0; c < C; c += W)
+                CAT(bsums_step, SUF)(LD(x, r * C + c), LD(dy, r * C + c), relu, sc + c, sh + c, mean + c, f1 + c,
+                                     f2 + c);
         for (int64_t c = 0; c < C; c++) {
             d1[c] += f1[c];
             d2[c] += f2[c];
@@ -373,12 +391,9 @@ static inline __attribute__((always_inline)) void CAT(row_dx, SUF)(const void *d
                                                                  const float *k1, const float *kx, const float *k0)
 {
     for (int64_t r = r0; r < r1; r++)
-        for (int64_t c = 0; c < C; c += W) {
-            VF xv = LD(x, r * C + c), d = LD(dy, r * C + c);
-            if (relu)
-                d = (VF)((VI)d & RELU_MASK(xv, VLOAD(sc + c), VLOAD(sh + c)));
-            ST(dx, r * C + c, VLOAD(k1 + c) * d + (VLOAD(kx + c) * xv + VLOAD(k0 + c)));
-        }
+        for (int64_t c = 0; c < C; c += W)
+            ST(dx, r * C + c,
+               CAT(dx_value, SUF)(LD(x, r * C + c), LD(dy, r * C + c), relu, sc + c, sh + c, k1 + c, kx + c, k0 + c));
 }
 
 #if BF16 && W == 16
@@ -485,14 +500,10 @@ static inline __attribute__((always_inline)) void CAT(row2_bsums, SUF)(const voi
         for (int64_t r = q0; r < q1; r++)
             for (int64_t c = 0; c < C; c += 2 * W) {
                 VU ux = CAT(ld2, SUF)(x, r * C + c), ud = CAT(ld2, SUF)(dy, r * C + c);
-                for (int h = 0; h < 2; h++) {
-                    int64_t cc = c + h * W;
-                    VF xv = h ? CAT(odd, SUF)(ux) : CAT(even, SUF)(ux), d = h ? CAT(odd, SUF)(ud) : CAT(even, SUF)(ud);
-                    if (relu)
-                        d = (VF)((VI)d & RELU_MASK(xv, VLOAD(sc + cc), VLOAD(sh + cc)));
-                    VSTORE(f1 + cc, VLOAD(f1 + cc) + d);
-                    VSTORE(f2 + cc, VLOAD(f2 + cc) + d * (xv - VLOAD(mean + cc)));
-                }
+                CAT(bsums_step, SUF)(CAT(even, SUF)(ux), CAT(even, SUF)(ud), relu, sc + c, sh + c, mean + c, f1 + c,
+                                     f2 + c);
+                CAT(bsums_step, SUF)(CAT(odd, SUF)(ux), CAT(odd, SUF)(ud), relu, sc + c + W, sh + c + W, mean + c + W,
+                                     f1 + c + W, f2 + c + W);
             }
         for (int64_t c = 0; c < C; c++) {
             d1[c] += f1[c];
@@ -509,15 +520,11 @@ static inline __attribute__((always_inline)) void CAT(row2_dx, SUF)(const void *
     for (int64_t r = r0; r < r1; r++)
         for (int64_t c = 0; c < C; c += 2 * W) {
             VU ux = CAT(ld2, SUF)(x, r * C + c), ud = CAT(ld2, SUF)(dy, r * C + c);
-            VF out[2];
-            for (int h = 0; h < 2; h++) {
-                int64_t cc = c + h * W;
-                VF xv = h ? CAT(odd, SUF)(ux) : CAT(even, SUF)(ux), d = h ? CAT(odd, SUF)(ud) : CAT(even, SUF)(ud);
-                if (relu)
-                    d = (VF)((VI)d & RELU_MASK(xv, VLOAD(sc + cc), VLOAD(sh + cc)));
-                out[h] = VLOAD(k1 + cc) * d + (VLOAD(kx + cc) * xv + VLOAD(k0 + cc));
-            }
-            CAT(st2, SUF)(dx, r * C + c, out[0], out[1]);
+            VF e = CAT(dx_value, SUF)(CAT(even, SUF)(ux), CAT(even, SUF)(ud), relu, sc + c, sh + c, k1 + c, kx + c,
+                                      k0 + c);
+            VF o = CAT(dx_value, SUF)(CAT(odd, SUF)(ux), CAT(odd, SUF)(ud), relu, sc + c + W, sh + c + W, k1 + c + W,
+                                      kx + c + W, k0 + c + W);
+            CAT(st2, SUF)(dx, r * C + c, e, o);
         }
 }
 #endif
