@@ -106,11 +106,12 @@ const char *aigtatt_run_state_dir(const aigtatt_run *run_c)
 }
 
 /* Whether `path` names something below `dir` by its spelling: `dir` and a
- * slash, then at least one component, none of them "." or "..". */
+ * slash, then at least one component, none of them "." or "..", and no
+ * newline (the spent record keeps a path a line). */
 static int strictly_under(const char *path, const char *dir)
 {
     size_t dl = strlen(dir);
-    if (strncmp(path, dir, dl) || path[dl] != '/' || !path[dl + 1])
+    if (strncmp(path, dir, dl) || path[dl] != '/' || !path[dl + 1] || strchr(path, '\n'))
         return 0;
     for (const char *c = path + dl + 1; *c;) {
         size_t n = strcspn(c, "/");
@@ -203,7 +204,7 @@ static int write_spent_record(const char *record, const char *final_dir, const a
 /* A record whose published folder exists: remove its paths, then it. */
 static void settle_spent(const char *workdir)
 {
-    char *dir = aigtatt_path_join(workdir, "state/.spent");
+    char *dir = aigtatt_path_join(workdir, "state/.spent"), *state = aigtatt_path_join(workdir, "state");
     DIR *d = dir ? opendir(dir) : NULL;
     for (struct dirent *e; d && (e = readdir(d));) {
         if (e->d_name[0] == '.')
@@ -219,6 +220,8 @@ static void settle_spent(const char *workdir)
                 published = aigtatt_path_exists(line);
                 continue;
             }
+            if (!state || !strictly_under(line, state))
+                continue; /* a record edited by hand: only state/ is ours to clean */
             char **g = realloc(paths, (n + 1) * sizeof *g);
             ok = g && (g[n] = strdup(line)) != NULL;
             if (g)
@@ -240,6 +243,7 @@ static void settle_spent(const char *workdir)
     if (d)
         closedir(d);
     free(dir);
+    free(state);
 }
 
 /* ---- layout ------------------------------------------------------------ */

@@ -505,6 +505,13 @@ Test(graph, spent_state_goes_only_after_publication)
                dir, th_cli(), f, dir, dir);
     cr_assert(rc == 0 && strstr(out, "cached"), "after a kill past the publication: %s", out);
     free(out);
+    /* a record edited by hand cleans nothing outside state/ */
+    rc = th_sh(&out,
+               "echo keep > %s/victim && printf '%%s\\n%%s\\n' \"$(ls -d %s/w3/cache/a/* | head -n 1)\" %s/victim "
+               "> %s/w3/state/.spent/fake && %s run %s --workdir %s/w3 --plain 2>&1 && cat %s/victim",
+               dir, dir, dir, dir, th_cli(), f, dir, dir);
+    cr_assert(rc == 0 && strstr(out, "keep"), "a spent record removed a file outside state/: %s", out);
+    free(out);
     free(f);
 
     static const char *const bad[] = {"../x", "x/..", "x/./y"};
