@@ -46,6 +46,24 @@ uint16_t od_f32_to_bf16(float f)
     return (uint16_t)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
 }
 
+/* The NHWC row loops' per-channel float partial sums (od_bn_block.h):
+ * cleared at the start of each run of BN_CHUNK rows and added into the
+ * double sums at its end, so long reductions lose nothing. */
+static inline __attribute__((always_inline)) void bn_partials_clear(float *f1, float *f2, int64_t C)
+{
+    memset(f1, 0, sizeof(float) * (size_t)C);
+    memset(f2, 0, sizeof(float) * (size_t)C);
+}
+
+static inline __attribute__((always_inline)) void bn_partials_flush(const float *f1, const float *f2, double *d1,
+                                                                    double *d2, int64_t C)
+{
+    for (int64_t c = 0; c < C; c++) {
+        d1[c] += f1[c];
+        d2[c] += f2[c];
+    }
+}
+
 #define W 8
 #define BF16 0
 #define SUF f8

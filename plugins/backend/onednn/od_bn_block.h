@@ -336,18 +336,14 @@ static inline __attribute__((always_inline)) void CAT(row_stats, SUF)(const void
 {
     for (int64_t q0 = r0; q0 < r1; q0 += BN_CHUNK) {
         int64_t q1 = q0 + BN_CHUNK < r1 ? q0 + BN_CHUNK : r1;
-        memset(f1, 0, sizeof(float) * (size_t)C);
-        memset(f2, 0, sizeof(float) * (size_t)C);
+        bn_partials_clear(f1, f2, C);
         for (int64_t r = q0; r < q1; r++)
             for (int64_t c = 0; c < C; c += W) {
                 VF d = LD(x, r * C + c) - VLOAD(K + c);
                 VSTORE(f1 + c, VLOAD(f1 + c) + d);
                 VSTORE(f2 + c, VLOAD(f2 + c) + d * d);
             }
-        for (int64_t c = 0; c < C; c++) {
-            d1[c] += f1[c];
-            d2[c] += f2[c];
-        }
+        bn_partials_flush(f1, f2, d1, d2, C);
     }
 }
 
@@ -372,16 +368,12 @@ static inline __attribute__((always_inline)) void CAT(row_bsums, SUF)(const void
 {
     for (int64_t q0 = r0; q0 < r1; q0 += BN_CHUNK) {
         int64_t q1 = q0 + BN_CHUNK < r1 ? q0 + BN_CHUNK : r1;
-        memset(f1, 0, sizeof(float) * (size_t)C);
-        memset(f2, 0, sizeof(float) * (size_t)C);
+        bn_partials_clear(f1, f2, C);
         for (int64_t r = q0; r < q1; r++)
             for (int64_t c = 0; c < C; c += W)
                 CAT(bsums_step, SUF)(LD(x, r * C + c), LD(dy, r * C + c), relu, sc + c, sh + c, mean + c, f1 + c,
                                      f2 + c);
-        for (int64_t c = 0; c < C; c++) {
-            d1[c] += f1[c];
-            d2[c] += f2[c];
-        }
+        bn_partials_flush(f1, f2, d1, d2, C);
     }
 }
 
@@ -452,8 +444,7 @@ static inline __attribute__((always_inline)) void CAT(row2_stats, SUF)(const voi
 {
     for (int64_t q0 = r0; q0 < r1; q0 += BN_CHUNK) {
         int64_t q1 = q0 + BN_CHUNK < r1 ? q0 + BN_CHUNK : r1;
-        memset(f1, 0, sizeof(float) * (size_t)C);
-        memset(f2, 0, sizeof(float) * (size_t)C);
+        bn_partials_clear(f1, f2, C);
         for (int64_t r = q0; r < q1; r++)
             for (int64_t c = 0; c < C; c += 2 * W) {
                 VU u = CAT(ld2, SUF)(x, r * C + c);
@@ -463,10 +454,7 @@ static inline __attribute__((always_inline)) void CAT(row2_stats, SUF)(const voi
                 VSTORE(f1 + c + W, VLOAD(f1 + c + W) + dd);
                 VSTORE(f2 + c + W, VLOAD(f2 + c + W) + dd * dd);
             }
-        for (int64_t c = 0; c < C; c++) {
-            d1[c] += f1[c];
-            d2[c] += f2[c];
-        }
+        bn_partials_flush(f1, f2, d1, d2, C);
     }
 }
 
@@ -495,8 +483,7 @@ static inline __attribute__((always_inline)) void CAT(row2_bsums, SUF)(const voi
 {
     for (int64_t q0 = r0; q0 < r1; q0 += BN_CHUNK) {
         int64_t q1 = q0 + BN_CHUNK < r1 ? q0 + BN_CHUNK : r1;
-        memset(f1, 0, sizeof(float) * (size_t)C);
-        memset(f2, 0, sizeof(float) * (size_t)C);
+        bn_partials_clear(f1, f2, C);
         for (int64_t r = q0; r < q1; r++)
             for (int64_t c = 0; c < C; c += 2 * W) {
                 VU ux = CAT(ld2, SUF)(x, r * C + c), ud = CAT(ld2, SUF)(dy, r * C + c);
@@ -505,10 +492,7 @@ static inline __attribute__((always_inline)) void CAT(row2_bsums, SUF)(const voi
                 CAT(bsums_step, SUF)(CAT(odd, SUF)(ux), CAT(odd, SUF)(ud), relu, sc + c + W, sh + c + W, mean + c + W,
                                      f1 + c + W, f2 + c + W);
             }
-        for (int64_t c = 0; c < C; c++) {
-            d1[c] += f1[c];
-            d2[c] += f2[c];
-        }
+        bn_partials_flush(f1, f2, d1, d2, C);
     }
 }
 

@@ -1,5 +1,5 @@
 /* aigtatt SDK: the compiled graph a backend runs, and the backend vtable
- * (DRAFT for issue 5).
+ * (since ABI 1.0).
  *
  * The core lowers a built network (nn.h) into this IR: forward ops, the
  * backward ops automatic differentiation adds, and optimizer updates, in

@@ -1,5 +1,5 @@
-/* aigtatt SDK: describing neural networks (DRAFT for issue 5; ABI 1.x
- * appends it to the host table as `host->nn`).
+/* aigtatt SDK: describing neural networks (since ABI 1.0; the host table
+ * carries it as `host->nn`).
  *
  * Backbone and loss plugins describe a network by calling the builder
  * below; they never compute anything themselves. The core turns the
