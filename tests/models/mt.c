@@ -377,73 +377,105 @@ int mt_st_write(mt_st *s, const char *path)
     return rc == AIGTATT_OK ? 0 : -1;
 }
 
-double *mt_st_read(const char *path, const char *name, int64_t *n)
+aigtatt_st *mt_st_open(const char *path)
 {
     aigtatt_st *st;
-    if (aigtatt_st_open(path, &st) != AIGTATT_OK)
-        return NULL;
+    return aigtatt_st_open(path, &st) == AIGTATT_OK ? st : NULL;
+}
+
+double *mt_st_get(const aigtatt_st *st, const char *name, int64_t *n)
+{
     aigtatt_st_info info = AIGTATT_ST_INFO_INIT;
-    double *d = NULL;
-    if (aigtatt_st_find(st, name, &info) == AIGTATT_OK) {
-        *n = (int64_t)info.numel;
-        d = malloc(sizeof(double) * (size_t)(info.numel ? info.numel : 1));
-        for (uint64_t i = 0; i < info.numel; i++) {
-            const unsigned char *p = (const unsigned char *)info.data;
-            if (info.dtype == AIGTATT_ST_F32) {
-                float f;
-                memcpy(&f, p + 4 * i, 4);
-                d[i] = f;
-            } else if (info.dtype == AIGTATT_ST_F64) {
-                memcpy(&d[i], p + 8 * i, 8);
-            } else {
-                int64_t l;
-                memcpy(&l, p + 8 * i, 8);
-                d[i] = (double)l;
-            }
+    if (!st || aigtatt_st_find(st, name, &info) != AIGTATT_OK)
+        return NULL;
+    *n = (int64_t)info.numel;
+    double *d = malloc(sizeof(double) * (size_t)(info.numel ? info.numel : 1));
+    const unsigned char *p = (const unsigned char *)info.data;
+    for (uint64_t i = 0; i < info.numel; i++) {
+        if (info.dtype == AIGTATT_ST_F32) {
+            float f;
+            memcpy(&f, p + 4 * i, 4);
+            d[i] = f;
+        } else if (info.dtype == AIGTATT_ST_F64) {
+            memcpy(&d[i], p + 8 * i, 8);
+        } else {
+            int64_t l;
+            memcpy(&l, p + 8 * i, 8);
+            d[i] = (double)l;
         }
     }
+    return d;
+}
+
+double *mt_st_read(const char *path, const char *name, int64_t *n)
+{
+    aigtatt_st *st = mt_st_open(path);
+    double *d = mt_st_get(st, name, n);
     aigtatt_st_close(st);
     return d;
 }
 
 /* ---- the PyTorch side ---- */
 
-int mt_python(const char *command, const char *dir, char *msg, size_t msg_size)
+struct mt_proc {
+    FILE *f;
+    char log[1100];
+};
+
+mt_proc *mt_python_start(const char *command, const char *dir, char *msg, size_t msg_size)
 {
     if (access("/usr/bin/python3", X_OK) != 0) {
         snprintf(msg, msg_size, "/usr/bin/python3 is missing: apt-get install -y python3 python3-torch "
                                 "python3-torchvision python3-numpy");
-        return -1;
+        return NULL;
     }
     if (system("/usr/bin/python3 -c 'import torch, torchvision, numpy' >/dev/null 2>&1") != 0) {
         snprintf(msg, msg_size, "PyTorch is missing for /usr/bin/python3: the parity references need Debian's "
                                 "packages, apt-get install -y python3-torch python3-torchvision python3-numpy");
-        return -1;
+        return NULL;
     }
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "/usr/bin/python3 '%s/ref_models.py' %s '%s' 2>&1", MT_SOURCE_DIR, command, dir);
-    FILE *f = popen(cmd, "r");
-    if (!f) {
+    mt_proc *p = calloc(1, sizeof *p);
+    if (!p) {
+        snprintf(msg, msg_size, "out of memory");
+        return NULL;
+    }
+    /* output to a file, not the pipe: nobody reads the pipe while the
+     * caller computes, and a full pipe would stall the script */
+    snprintf(p->log, sizeof p->log, "%s/python.log", dir);
+    char cmd[3300];
+    snprintf(cmd, sizeof cmd, "/usr/bin/python3 '%s/ref_models.py' %s '%s' >'%s' 2>&1", MT_SOURCE_DIR, command, dir,
+             p->log);
+    p->f = popen(cmd, "r");
+    if (!p->f) {
         snprintf(msg, msg_size, "cannot run %s", cmd);
-        return -1;
+        free(p);
+        return NULL;
     }
-    size_t n = 0;
+    return p;
+}
+
+int mt_python_wait(mt_proc *p, char *msg, size_t msg_size)
+{
+    if (!p)
+        return -1;
+    int st = pclose(p->f);
     msg[0] = '\0';
-    char line[512];
-    while (fgets(line, sizeof line, f)) {
-        size_t l = strlen(line);
-        if (n + l < msg_size) {
-            memcpy(msg + n, line, l + 1);
-            n += l;
-        }
+    FILE *lf = fopen(p->log, "r");
+    if (lf) {
+        size_t n = fread(msg, 1, msg_size - 1, lf);
+        msg[n] = '\0';
+        fclose(lf);
     }
-    int st = pclose(f);
-    if (st != 0) {
-        if (!msg[0])
-            snprintf(msg, msg_size, "ref_models.py %s failed (status %d)", command, st);
-        return -1;
-    }
-    return 0;
+    if (st != 0 && !msg[0])
+        snprintf(msg, msg_size, "ref_models.py failed (status %d)", st);
+    free(p);
+    return st == 0 ? 0 : -1;
+}
+
+int mt_python(const char *command, const char *dir, char *msg, size_t msg_size)
+{
+    mt_proc *p = mt_python_start(command, dir, msg, msg_size);
+    return p ? mt_python_wait(p, msg, msg_size) : -1;
 }
 
 char *mt_tmpdir(void)

@@ -11,6 +11,7 @@
 #include <aigtatt/optim.h>
 #include "compute/nn_core.h"
 #include "plugin/registry.h"
+#include "tensor/safetensors.h"
 
 /** Loads backend.reference, backbone.resnet, the losses and the optimizers
  *  from AIGTATT_PLUGIN_DIR once; asserts they were accepted. */
@@ -76,12 +77,28 @@ typedef struct mt_st mt_st;
 mt_st *mt_st_new(void);
 void mt_st_add(mt_st *w, const char *name, char type, int ndim, const int64_t *shape, const double *data);
 int mt_st_write(mt_st *w, const char *path);
-/** Reads tensor `name` of a file as doubles (NULL if absent); *n its count. */
+/** Reads tensor `name` of a file as doubles (NULL if absent); *n its count.
+ *  It reads the whole file: to take many tensors from one large file, open
+ *  it once with mt_st_open and take each with mt_st_get (a ResNet-50
+ *  reference file read once per tensor cost the parity test two minutes). */
 double *mt_st_read(const char *path, const char *name, int64_t *n);
+/** The file at path, read and validated once (NULL if it cannot be);
+ *  release with aigtatt_st_close. */
+aigtatt_st *mt_st_open(const char *path);
+/** Tensor `name` of an open file as doubles (malloc'd; NULL if absent or
+ *  st is NULL); *n its count. */
+double *mt_st_get(const aigtatt_st *st, const char *name, int64_t *n);
 
 /** Runs ref_models.py COMMAND DIR with /usr/bin/python3; 0, or -1 with the
  *  script's first output lines (or what to install) in msg. */
 int mt_python(const char *command, const char *dir, char *msg, size_t msg_size);
+/** The same in two halves, so the caller can compute its own side while
+ *  PyTorch computes its (the parity tests' longest parts run side by side
+ *  on a free core). start: NULL with the reason in msg; wait: as
+ *  mt_python, and it releases p. */
+typedef struct mt_proc mt_proc;
+mt_proc *mt_python_start(const char *command, const char *dir, char *msg, size_t msg_size);
+int mt_python_wait(mt_proc *p, char *msg, size_t msg_size);
 /** A fresh folder under /tmp (malloc'd path); mt_rmtree removes it. */
 char *mt_tmpdir(void);
 void mt_rmtree(const char *dir);
