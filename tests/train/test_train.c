@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 
 #include "ds_helpers.h"
+#include <aigtatt/aigtatt.h>
+#include "tensor/safetensors.h"
 
 /* The train node's backend (a test may change it). */
 static const char *backend_yaml = "{use: backend.onednn, threads: 2}";
@@ -55,10 +57,51 @@ static json_t *read_json(const char *path)
     return j;
 }
 
+/* How many tensors of file a are missing from b or differ from it there
+ * (dtype, shape or bytes); -1 if either file cannot be read. */
+static int tensors_differ(const char *a, const char *b)
+{
+    aigtatt_st *sa = NULL, *sb = NULL;
+    int bad = -1;
+    if (aigtatt_st_open(a, &sa) == AIGTATT_OK && aigtatt_st_open(b, &sb) == AIGTATT_OK) {
+        bad = 0;
+        for (size_t i = 0; i < aigtatt_st_count(sa); i++) {
+            aigtatt_st_info x = AIGTATT_ST_INFO_INIT, y = AIGTATT_ST_INFO_INIT;
+            aigtatt_st_tensor_at(sa, i, &x);
+            if (aigtatt_st_find(sb, x.name, &y) != AIGTATT_OK || x.dtype != y.dtype || x.ndim != y.ndim ||
+                x.nbytes != y.nbytes || (x.ndim && memcmp(x.shape, y.shape, sizeof(uint64_t) * x.ndim)) ||
+                (x.nbytes && memcmp(x.data, y.data, x.nbytes)))
+                bad++;
+        }
+    }
+    aigtatt_st_close(sa);
+    aigtatt_st_close(sb);
+    return bad;
+}
+
+/* The epoch the seed's rule picks from history.csv: the first with the
+ * lowest val_eer (a later equal one does not replace it); 0 if none. */
+static int best_epoch_of(const char *history, double *best)
+{
+    int pick = 0;
+    *best = INFINITY;
+    const char *line = strchr(history, '\n');
+    while (line && line[1]) {
+        int epoch;
+        double loss, lr, ips, eer;
+        if (sscanf(line + 1, "%d,%lf,%lf,%lf,%lf", &epoch, &loss, &lr, &ips, &eer) == 5 && eer < *best) {
+            *best = eer;
+            pick = epoch;
+        }
+        line = strchr(line + 1, '\n');
+    }
+    return pick;
+}
+
 Test(train, chain_to_metrics_and_cache, .timeout = 800)
 {
     char *dir = ds_tmpdir(), *out = NULL;
-    write_yaml(dir, 10, 3, 0.6, 8, 2, "{use: optim.sgd, lr: 0.01, momentum: 0.9}", chain_nodes);
+    write_yaml(dir, 10, 3, 0.6, 8, 4, "{use: optim.sgd, lr: 0.01, momentum: 0.9}", chain_nodes);
     int rc = ds_run(&out, dir, "tiny.yaml", "w", NULL);
     cr_assert_eq(rc, 0, "run failed (%d):\n%s", rc, out);
     free(out);
@@ -79,18 +122,42 @@ Test(train, chain_to_metrics_and_cache, .timeout = 800)
     char p[4200];
     snprintf(p, sizeof p, "%s/history.csv", mdir);
     char *hist = ds_read(p);
-    cr_assert(hist && strstr(hist, "epoch,loss,lr") && strstr(hist, "\n2,"), "history.csv: %s", hist);
-    free(hist);
+    cr_assert(hist && strstr(hist, "epoch,loss,lr,images_per_s,val_eer") && strstr(hist, "\n4,"), "history.csv: %s",
+              hist);
+    double best_eer;
+    int best = best_epoch_of(hist, &best_eer);
     snprintf(p, sizeof p, "%s/training.json", mdir);
     json_t *tj = read_json(p);
     cr_assert_eq(json_integer_value(json_object_get(tj, "classes")), 6);
+    /* the output is the epoch of lowest validation EER, as the seed chose */
+    cr_assert(best >= 1, "history.csv has no validation EER: %s", hist);
+    cr_assert_eq(json_integer_value(json_object_get(tj, "selected_epoch")), best, "selected epoch %lld, history: %s",
+                 (long long)json_integer_value(json_object_get(tj, "selected_epoch")), hist);
+    cr_assert_str_eq(json_string_value(json_object_get(tj, "selected_by")), "best_val_eer");
+    cr_assert(fabs(json_number_value(json_object_get(tj, "best_val_eer")) - best_eer) <= 1e-6, "best_val_eer %g, "
+              "history's lowest %g", json_number_value(json_object_get(tj, "best_val_eer")), best_eer);
     json_decref(tj);
+    /* this setup's validation EER is lowest before the last epoch, so
+     * taking the last weights would fail below */
+    cr_assert(best < 4, "the lowest validation EER is at the last epoch now; make the setup pick an earlier one so "
+              "the test can tell best from last: %s", hist);
+    free(hist);
 
-    /* every epoch kept, each a different file */
+    /* every epoch kept, each a different file; the model is the selected
+     * epoch's weights, not the last's */
     char e1[4200];
     snprintf(e1, sizeof e1, "%s/w/state/train/train/", dir);
     rc = ds_sh(&out, "cmp -s '%s'*/epoch_0001.safetensors '%s'*/epoch_0002.safetensors", e1, e1);
     cr_assert_eq(rc, 1, "epoch checkpoints missing or identical (cmp exit %d): %s", rc, out);
+    free(out);
+    rc = ds_sh(&out, "printf %%s '%s'*/epoch_%04d.safetensors", e1, best);
+    cr_assert_eq(rc, 0, "%s", out);
+    char model[4300], last[4300];
+    snprintf(model, sizeof model, "%s/model.safetensors", mdir);
+    snprintf(last, sizeof last, "%s/last.safetensors", mdir);
+    cr_assert_eq(tensors_differ(model, out), 0, "model.safetensors is not epoch %d's weights (%s)", best, out);
+    cr_assert_gt(tensors_differ(model, last), 0, "model.safetensors holds the last epoch's weights, not epoch %d's",
+                 best);
     free(out);
 
     /* embeddings: one row per test image, labelled by the manifest */
@@ -448,6 +515,20 @@ Test(train, nan_loss_stops_and_keeps_last_good_checkpoint, .timeout = 800)
     struct stat st;
     /* no model output was published */
     snprintf(p, sizeof p, "%s/w/latest/nodes/train", dir);
+    cr_assert(stat(p, &st) != 0, "a failed training published %s", p);
+    free(out);
+    /* Batch 2 (six steps an epoch) with a warmup over 3 epochs: an update
+     * within epoch 1 breaks the weights, and the next step's loss is NaN.
+     * The step itself stops training there, not the end of the epoch. */
+    write_yaml(dir, 6, 2, 0.5, 2, 4, "{use: optim.sgd, lr: 1.5e19, warmup_epochs: 3, warmup_start_factor: 0}",
+               "      val_every: 10\n");
+    rc = ds_run(&out, dir, "tiny.yaml", "w4", NULL);
+    cr_assert(rc != 0 && rc < 128, "exit %d\n%s", rc, out);
+    cr_expect(strstr(out, "training diverged at epoch 1, step ") && strstr(out, "before any good checkpoint") &&
+                  (strstr(out, "the loss became NaN") || strstr(out, "the loss became infinite") ||
+                   strstr(out, "the embeddings became NaN or infinite")),
+              "no divergence within epoch 1 reported:\n%s", out);
+    snprintf(p, sizeof p, "%s/w4/latest/nodes/train", dir);
     cr_assert(stat(p, &st) != 0, "a failed training published %s", p);
     free(out);
     ds_rmtree(dir);
