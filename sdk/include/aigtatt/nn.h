@@ -5,8 +5,9 @@
  * below; they never compute anything themselves. The core turns the
  * description into a static graph (shape inference at each call, automatic
  * differentiation, live ranges, an execution order) and hands that graph,
- * as the plain structs of compute.h, to a backend plugin (backend.reference,
- * backend.onednn, backend.cuda) that compiles and runs it.
+ * as the plain structs of compute.h, to a backend plugin (backend.reference
+ * and backend.onednn today; a CUDA backend implements the same vtable) that
+ * compiles and runs it.
  *
  * Values are small integer handles that belong to the builder that made
  * them: a handle from another builder is not detected (it is an index, and
