@@ -36,7 +36,18 @@ void mt_setup(void)
         snprintf(path, sizeof path, "%s/%s", dir, mt_plugins[i]);
         cr_assert_eq(aigtatt_registry_load_file(path), AIGTATT_OK, "loading %s: %s", path, aigtatt_last_error());
     }
+    /* optional: where it is missing or refused, mt_have_onednn() says so */
+    char path[1024];
+    snprintf(path, sizeof path, "%s/aigtatt_backend_onednn.so", dir);
+    if (access(path, F_OK) == 0)
+        cr_assert_eq(aigtatt_registry_load_file(path), AIGTATT_OK, "loading %s: %s", path, aigtatt_last_error());
     done = 1;
+}
+
+int mt_have_onednn(void)
+{
+    mt_setup();
+    return aigtatt_registry_find("backend.onednn") != NULL;
 }
 
 const aigtatt_component *mt_component(const char *name)
@@ -166,8 +177,18 @@ int mt_build(const mt_spec *s, mt_net *net, char *msg, size_t msg_size)
     }
     net->ir = aigtatt_nn_lowered_ir(net->low);
     double t1 = mt_now();
-    const aigtatt_backend_vtable *be = mt_backend();
-    if (be->compile(NULL, net->ir, &net->prog) != AIGTATT_OK ||
+    const aigtatt_backend_vtable *be = s->backend ? mt_component(s->backend)->desc.vtable : mt_backend();
+    net->be = be;
+    if (s->backend_yaml) {
+        aigtatt_params *bp = mt_params(s->backend ? s->backend : "backend.reference", s->backend_yaml);
+        int rc = be->open(bp, &net->device);
+        mt_params_free(bp);
+        if (rc != AIGTATT_OK) {
+            snprintf(msg, msg_size, "open: %s", aigtatt_last_error());
+            return -1;
+        }
+    }
+    if (be->compile(net->device, net->ir, &net->prog) != AIGTATT_OK ||
         aigtatt_nn_init_program(net->low, s->seed, be, net->prog) != AIGTATT_OK) {
         snprintf(msg, msg_size, "compile: %s", aigtatt_last_error());
         return -1;
@@ -180,7 +201,9 @@ int mt_build(const mt_spec *s, mt_net *net, char *msg, size_t msg_size)
 void mt_free(mt_net *net)
 {
     if (net->prog)
-        mt_backend()->release(net->prog);
+        net->be->release(net->prog);
+    if (net->device)
+        net->be->close(net->device);
     aigtatt_nn_lowered_free(net->low);
     aigtatt_nn_free(net->nn);
     memset(net, 0, sizeof *net);
@@ -203,7 +226,7 @@ int mt_set(mt_net *net, const char *name, const double *data)
         else
             ((int64_t *)buf)[i] = (int64_t)data[i];
     }
-    int rc = mt_backend()->set(net->prog, v, buf, nb);
+    int rc = net->be->set(net->prog, v, buf, nb);
     free(buf);
     return rc == AIGTATT_OK ? 0 : -1;
 }
@@ -218,7 +241,7 @@ double *mt_get(mt_net *net, const char *name, int64_t *n)
     size_t nb = aigtatt_nn_value_bytes(iv);
     void *buf = malloc(nb ? nb : 1);
     double *d = malloc(sizeof(double) * (size_t)(*n ? *n : 1));
-    if (mt_backend()->get(net->prog, v, buf, nb) != AIGTATT_OK) {
+    if (net->be->get(net->prog, v, buf, nb) != AIGTATT_OK) {
         free(buf);
         free(d);
         return NULL;
@@ -234,7 +257,7 @@ double *mt_get(mt_net *net, const char *name, int64_t *n)
 int mt_run(mt_net *net, double *seconds, char *msg, size_t msg_size)
 {
     double t0 = mt_now();
-    if (mt_backend()->run(net->prog) != AIGTATT_OK) {
+    if (net->be->run(net->prog) != AIGTATT_OK) {
         snprintf(msg, msg_size, "run: %s", aigtatt_last_error());
         return -1;
     }
@@ -261,7 +284,7 @@ int mt_save_state(mt_net *net, const char *path)
         uint64_t shape[AIGTATT_NN_MAX_DIMS];
         for (int d = 0; d < v->ndim; d++)
             shape[d] = (uint64_t)v->shape[d];
-        rc = mt_backend()->get(net->prog, (int32_t)i, buf, nb);
+        rc = net->be->get(net->prog, (int32_t)i, buf, nb);
         if (rc == AIGTATT_OK)
             rc = aigtatt_st_writer_add(w, v->name,
                                        v->dtype == AIGTATT_I64   ? AIGTATT_ST_I64

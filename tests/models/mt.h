@@ -14,10 +14,14 @@
 #include "tensor/safetensors.h"
 
 /** Loads backend.reference, backbone.resnet, the losses and the optimizers
- *  from AIGTATT_PLUGIN_DIR once; asserts they were accepted. */
+ *  from AIGTATT_PLUGIN_DIR once; asserts they were accepted. Also loads
+ *  backend.onednn where it was built. */
 void mt_setup(void);
 /** The reference backend's vtable. */
 const aigtatt_backend_vtable *mt_backend(void);
+/** Whether backend.onednn loaded from AIGTATT_PLUGIN_DIR (it is optional:
+ *  built only where Debian's libdnnl-dev is). */
+int mt_have_onednn(void);
 /** The loaded component `name`; asserts it exists. */
 const aigtatt_component *mt_component(const char *name);
 /** Validated parameters of `component` from YAML mapping text (NULL or ""
@@ -42,9 +46,13 @@ typedef struct mt_spec {
     const aigtatt_nn_optim *optim;
     int f64;                   /* lower in double (exact references) */
     uint64_t seed;             /* builder and initialisation seed */
+    const char *backend;       /* a loaded backend component; NULL: backend.reference */
+    const char *backend_yaml;  /* its parameters (a device is opened with them); NULL: no device */
 } mt_spec;
 
 typedef struct mt_net {
+    const aigtatt_backend_vtable *be; /* the backend it was compiled by */
+    void *device;                     /* opened for backend_yaml, or NULL */
     aigtatt_nn *nn;
     aigtatt_nn_lowered *low;
     const aigtatt_ir *ir;

@@ -179,7 +179,7 @@ Test(losses, gradients_match_finite_differences, .timeout = 120)
         A->pop(nn);
         mt_params_free(lp);
         A->output(nn, "loss", loss);
-        mt_net net = { .nn = nn };
+        mt_net net = { .nn = nn, .be = mt_backend() };
         aigtatt_nn_lower_opts o = { .loss = loss, .expose_grads = 1, .f64 = 1 };
         cr_assert_eq(aigtatt_nn_lower(nn, &o, &net.low), AIGTATT_OK, "%s", aigtatt_last_error());
         net.ir = aigtatt_nn_lowered_ir(net.low);
