@@ -712,3 +712,50 @@ Test(train, winograd_trains_like_direct, .timeout = 800)
     ds_rmtree(dir);
     free(dir);
 }
+
+/* An identity folder (image.folder) has no splits: without val_fraction the
+ * trainer says how to get one; with it, whole identities are held out for
+ * validation, chosen by the seed, and never trained on. */
+Test(train, val_fraction_holds_out_identities_of_a_folder, .timeout = 800)
+{
+    char *dir = ds_tmpdir(), *out = NULL, p[4200];
+    for (int id = 0; id < 8; id++)
+        for (int k = 0; k < 3; k++) {
+            snprintf(p, sizeof p, "%s/ids/person%d/%d.png", dir, id, k);
+            char folder[4200];
+            snprintf(folder, sizeof folder, "%s/ids/person%d", dir, id);
+            ds_sh(&out, "mkdir -p '%s'", folder);
+            free(out);
+            ds_png(p, 48, 48, 8 + k, 8, 30, 30, id);
+        }
+    char y[2048];
+    snprintf(y, sizeof y,
+             "aigtatt: 1\nname: folder\nseed: 3\nnodes:\n"
+             "  photos: {use: image.folder, params: {path: ids}}\n"
+             "  train:\n    use: train.embedding\n    inputs: {images: photos}\n    params:\n"
+             "      backbone: {use: backbone.resnet, depth: '18', embedding_size: 16}\n"
+             "      loss: {use: loss.arcface, s: 16, m: 0.2}\n"
+             "      optimizer: {use: optim.sgd, lr: 0.01}\n"
+             "      backend: %s\n      epochs: 1\n      batch: 4\n      image_size: 32\n",
+             backend_yaml);
+    free(ds_write(dir, "folder.yaml", y));
+    int rc = ds_run(&out, dir, "folder.yaml", "w", NULL);
+    cr_assert(rc != 0 && strstr(out, "have no split") && strstr(out, "val_fraction"),
+              "no advice for a folder without splits (exit %d):\n%s", rc, out);
+    free(out);
+    rc = ds_run(&out, dir, "folder.yaml", "w", "--set train.val_fraction=0.25");
+    cr_assert_eq(rc, 0, "%s", out);
+    free(out);
+    char *mdir = ds_port_dir(dir, "w", "train", "model");
+    snprintf(p, sizeof p, "%s/training.json", mdir);
+    json_t *tj = read_json(p);
+    /* 6 identities train, the 2 held out (3 images each) validate */
+    cr_assert_eq(json_integer_value(json_object_get(tj, "classes")), 6);
+    cr_assert_eq(json_integer_value(json_object_get(tj, "train_images")), 18);
+    cr_assert_eq(json_integer_value(json_object_get(tj, "val_images")), 6);
+    cr_assert(json_is_number(json_object_get(tj, "best_val_eer")), "no validation EER");
+    json_decref(tj);
+    free(mdir);
+    ds_rmtree(dir);
+    free(dir);
+}

@@ -13,8 +13,10 @@
  * `augment_shuffle`; 1.2 decodes JPEGs at full size, loads only the
  * backbone from `weights:` and refuses diverged weights; 1.3 composites
  * transparent images over white, validates before saving, resumes stopped
- * runs and keeps no optimizer state in model.safetensors. */
-#define TR_TRAIN_VERSION "1.4.0"
+ * runs and keeps no optimizer state in model.safetensors; 1.4 added
+ * `weights_keep`; 1.5 `val_fraction` (identities of records without a
+ * split held out for validation). */
+#define TR_TRAIN_VERSION "1.5.0"
 /* embed.images: 1.1.0 added loader_threads; 1.2.0 decodes JPEGs at full
  * size; 1.3.0 composites transparent images over white. */
 #define TR_EMBED_VERSION "1.3.0"
@@ -38,9 +40,25 @@ typedef struct tr_items {
     size_t n_ids;
 } tr_items;
 
+/* Identities of the records without a split (an identity folder read by
+ * image.folder) that validation takes: the rest of them train. */
+typedef struct tr_holdout {
+    char **ids;      /* sorted */
+    size_t n;        /* held out */
+    size_t of;       /* identities without a split in all */
+} tr_holdout;
+/* Holds out round(fraction * n) of the n identities without a split (at
+ * least 2, leaving at least 2 to train on; none when n < 4), chosen by
+ * `seed` independently of their order. fraction 0: none. */
+int tr_holdout_make(const aigtatt_set *set, double fraction, uint64_t seed, tr_holdout *out);
+void tr_holdout_free(tr_holdout *h);
+
 /* Collects the records of `set` whose split is in `splits` (a '|'-list,
- * or "all") and whose role is in `roles` (a '|'-list, or "all"). */
-int tr_items_collect(const aigtatt_set *set, const char *splits, const char *roles, tr_items *out);
+ * or "all") and whose role is in `roles` (a '|'-list, or "all"). A record
+ * without a split counts as split "val" when `ho` (may be NULL) holds its
+ * identity and as "train" when ho holds others; else only for "all". */
+int tr_items_collect(const aigtatt_set *set, const char *splits, const char *roles, const tr_holdout *ho,
+                     tr_items *out);
 void tr_items_free(tr_items *it);
 /* Identities of b that a holds too (ids are sorted). */
 size_t tr_items_shared_ids(const tr_items *a, const tr_items *b);

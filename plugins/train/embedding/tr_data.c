@@ -78,7 +78,97 @@ void tr_items_free(tr_items *it)
     memset(it, 0, sizeof *it);
 }
 
-int tr_items_collect(const aigtatt_set *set, const char *splits, const char *roles, tr_items *out)
+/* The order identities are held out in: by a hash of the seed and the
+ * name, so adding an identity does not reshuffle the others */
+typedef struct keyed {
+    uint64_t key;
+    char *name;
+} keyed;
+
+static int cmp_keyed(const void *a, const void *b)
+{
+    const keyed *x = a, *y = b;
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
+    return strcmp(x->name, y->name);
+}
+
+static int no_split(const aigtatt_record *r)
+{
+    return !r->split || !*r->split;
+}
+
+void tr_holdout_free(tr_holdout *h)
+{
+    for (size_t i = 0; i < h->n; i++)
+        free(h->ids[i]);
+    free(h->ids);
+    memset(h, 0, sizeof *h);
+}
+
+int tr_holdout_make(const aigtatt_set *set, double fraction, uint64_t seed, tr_holdout *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!(fraction > 0))
+        return AIGTATT_OK;
+    size_t n = H->set_count(set), m = 0;
+    const char **names = calloc(n ? n : 1, sizeof *names);
+    if (!names)
+        goto oom;
+    for (size_t i = 0; i < n; i++) {
+        const aigtatt_record *r = H->set_record(set, i);
+        if (no_split(r) && r->identity && *r->identity)
+            names[m++] = r->identity;
+    }
+    qsort(names, m, sizeof *names, cmp_str);
+    keyed *k = calloc(m ? m : 1, sizeof *k);
+    if (!k) {
+        free(names);
+        goto oom;
+    }
+    size_t u = 0;
+    for (size_t i = 0; i < m; i++)
+        if (i == 0 || strcmp(names[i], names[i - 1]))
+            k[u++] = (keyed){ .key = H->seed_derive(seed, names[i], 0), .name = (char *)names[i] };
+    out->of = u;
+    /* validation needs two identities, training two more */
+    size_t take = 0;
+    if (u >= 4) {
+        take = (size_t)llround(fraction * (double)u);
+        take = take < 2 ? 2 : take > u - 2 ? u - 2 : take;
+    }
+    qsort(k, u, sizeof *k, cmp_keyed);
+    out->ids = calloc(take ? take : 1, sizeof *out->ids);
+    for (size_t i = 0; out->ids && i < take; i++) {
+        if (!(out->ids[i] = strdup(k[i].name)))
+            break;
+        out->n++;
+    }
+    free(k);
+    free(names);
+    if (!out->ids || out->n < take) {
+        tr_holdout_free(out);
+        goto oom;
+    }
+    qsort(out->ids, out->n, sizeof *out->ids, cmp_str);
+    return AIGTATT_OK;
+oom:
+    H->set_error("out of memory");
+    return AIGTATT_ERR_NOMEM;
+}
+
+/* The split a record counts as: its own, or for one without a split the
+ * hold-out's choice */
+static const char *split_of(const aigtatt_record *r, const tr_holdout *ho)
+{
+    if (!no_split(r) || !ho || !ho->of)
+        return r->split;
+    const char *id = r->identity;
+    return ho->n && bsearch(&id, ho->ids, ho->n, sizeof *ho->ids, cmp_str) ? "val" : "train";
+}
+
+int tr_items_collect(const aigtatt_set *set, const char *splits, const char *roles, const tr_holdout *ho,
+                     tr_items *out)
 {
     memset(out, 0, sizeof *out);
     size_t n = H->set_count(set);
@@ -92,7 +182,8 @@ int tr_items_collect(const aigtatt_set *set, const char *splits, const char *rol
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
         const aigtatt_record *r = H->set_record(set, i);
-        if (!r->path || !r->identity || !*r->identity || !in_list(splits, r->split) || !in_list(roles, r->role))
+        if (!r->path || !r->identity || !*r->identity || !in_list(splits, split_of(r, ho)) ||
+            !in_list(roles, r->role))
             continue;
         char path[4096];
         int bad_path = H->set_path(set, i, path, sizeof path) != AIGTATT_OK;

@@ -70,7 +70,7 @@ int tr_embed_run(aigtatt_run *run)
     int rc = H->set_open(run, "images", &set);
     if (rc)
         return rc;
-    if ((rc = tr_items_collect(set, H->param_string(p, "splits"), H->param_string(p, "roles"), &it)))
+    if ((rc = tr_items_collect(set, H->param_string(p, "splits"), H->param_string(p, "roles"), NULL, &it)))
         goto done;
     if (it.n == 0) {
         H->set_error("no images to embed: the input has none in split(s) '%s' with role(s) '%s'",

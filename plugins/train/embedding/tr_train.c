@@ -267,6 +267,7 @@ int tr_train_run(aigtatt_run *run)
     const char *out_dir = H->run_output_dir(run, "model");
     aigtatt_set *set = NULL;
     tr_items train = {0}, val = {0};
+    tr_holdout holdout = {0};
     aigtatt_model *m = NULL, *ev = NULL;
     size_t *order = NULL, *vorder = NULL;
     float *vemb = NULL, *emb = NULL;
@@ -280,13 +281,33 @@ int tr_train_run(aigtatt_run *run)
     aug.chain = chain;
     if ((rc = H->set_open(run, "images", &set)))
         goto done;
-    if ((rc = tr_items_collect(set, H->param_string(p, "train_splits"), H->param_string(p, "roles"), &train)) ||
-        (rc = tr_items_collect(set, H->param_string(p, "val_splits"), H->param_string(p, "roles"), &val)))
+    if ((rc = tr_holdout_make(set, H->param_float(p, "val_fraction"), seed, &holdout)))
+        goto done;
+    if (holdout.n)
+        H->log(AIGTATT_LOG_INFO, "val_fraction %g: %zu of the %zu identities without a split are held out for "
+                                 "validation (split 'val'), the rest train (split 'train')",
+               H->param_float(p, "val_fraction"), holdout.n, holdout.of);
+    else if (H->param_float(p, "val_fraction") > 0)
+        H->log(AIGTATT_LOG_WARN, "val_fraction %g holds out nothing: %s", H->param_float(p, "val_fraction"),
+               holdout.of ? "fewer than four identities have no split" : "every record has a split");
+    if ((rc = tr_items_collect(set, H->param_string(p, "train_splits"), H->param_string(p, "roles"), &holdout,
+                               &train)) ||
+        (rc = tr_items_collect(set, H->param_string(p, "val_splits"), H->param_string(p, "roles"), &holdout, &val)))
         goto done;
     if (train.n_ids < 2 || train.n < (size_t)batch) {
+        /* records without a split (image.folder) are the usual cause */
+        size_t unsplit = 0;
+        for (size_t i = 0; i < H->set_count(set); i++) {
+            const aigtatt_record *r = H->set_record(set, i);
+            unsplit += !r->split || !*r->split;
+        }
         H->set_error("the training split ('%s') has %zu images of %zu identities; training needs at least two "
-                     "identities and one batch (%lld) of images", H->param_string(p, "train_splits"), train.n,
-                     train.n_ids, (long long)batch);
+                     "identities and one batch (%lld) of images%s", H->param_string(p, "train_splits"), train.n,
+                     train.n_ids, (long long)batch,
+                     unsplit && !holdout.of ? "; the input's records have no split (an identity folder?): set "
+                                              "val_fraction (e.g. 0.2) to hold out identities for validation, or "
+                                              "train_splits: all, or split them with dataset.write first"
+                                            : "");
         rc = AIGTATT_ERR_INVALID;
         goto done;
     }
@@ -575,6 +596,7 @@ done:
     free(rows);
     tr_items_free(&train);
     tr_items_free(&val);
+    tr_holdout_free(&holdout);
     H->set_close(set);
     H->augment_chain_free(chain);
     return rc;
