@@ -238,7 +238,34 @@ Test(io, broken_matrix_files_are_refused)
     fwrite(st, 1, 8 + hl + 8, f); /* 8 of the 16 data bytes */
     fclose(f);
     cr_expect_neq(bm_emb_read_matrix(path, NULL, &e, err), 0);
-    cr_expect(strstr(err, "do not match shape"), "%s", err);
-    cr_expect_neq(bm_emb_read_matrix(path, "missing", &e, err), 0);
-    cr_expect(strstr(err, "no tensor named 'missing'"), "%s", err);
+    cr_expect(strstr(err, "do not cover the 8-byte data section"), "%s", err);
+    /* a complete file: read; the same with a tensor named twice, or with a
+     * gap in the data, refused */
+    const char *bodies[] = {
+        "{\"embeddings\":{\"dtype\":\"F32\",\"shape\":[2,2],\"data_offsets\":[0,16]}}",
+        "{\"embeddings\":{\"dtype\":\"F32\",\"shape\":[2,2],\"data_offsets\":[0,16]},"
+        "\"embeddings\":{\"dtype\":\"F32\",\"shape\":[1,2],\"data_offsets\":[0,8]}}",
+        "{\"embeddings\":{\"dtype\":\"F32\",\"shape\":[1,2],\"data_offsets\":[8,16]}}",
+    };
+    const char *want[] = { NULL, "duplicate", "leave a gap" };
+    for (int i = 0; i < 3; i++) {
+        hl = strlen(bodies[i]);
+        memset(st, 0, sizeof st);
+        st[0] = (char)hl;
+        memcpy(st + 8, bodies[i], hl);
+        f = fopen(path, "wb");
+        fwrite(st, 1, 8 + hl + 16, f);
+        fclose(f);
+        int rc = bm_emb_read_matrix(path, NULL, &e, err);
+        if (!want[i]) {
+            cr_expect_eq(rc, 0, "%s", err);
+            if (rc == 0)
+                bm_emb_free(&e);
+            cr_expect_neq(bm_emb_read_matrix(path, "missing", &e, err), 0);
+            cr_expect(strstr(err, "no tensor named 'missing'"), "%s", err);
+        } else {
+            cr_expect_neq(rc, 0, "case %d was read", i);
+            cr_expect(strstr(err, want[i]), "case %d: %s", i, err);
+        }
+    }
 }

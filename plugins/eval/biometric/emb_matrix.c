@@ -256,6 +256,50 @@ done:
     return rc;
 }
 
+static int cmp_span(const void *a, const void *b)
+{
+    const json_int_t *x = a, *y = b;
+    return x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : (x[1] > y[1]) - (x[1] < y[1]);
+}
+
+/* Whether the tensors' [begin, end) data_offsets tile [0, data) without a
+ * gap or an overlap, as the safetensors format requires. */
+static int offsets_tile(json_t *root, size_t data)
+{
+    size_t n = json_object_size(root), k = 0;
+    json_int_t(*span)[2] = malloc((n ? n : 1) * sizeof *span);
+    if (!span)
+        return 0;
+    const char *key;
+    json_t *v;
+    int ok = 1;
+    json_object_foreach(root, key, v)
+    {
+        if (!strcmp(key, "__metadata__"))
+            continue;
+        json_t *o = json_object_get(v, "data_offsets");
+        if (json_array_size(o) != 2 || !json_is_integer(json_array_get(o, 0)) ||
+            !json_is_integer(json_array_get(o, 1))) {
+            ok = 0;
+            break;
+        }
+        span[k][0] = json_integer_value(json_array_get(o, 0));
+        span[k][1] = json_integer_value(json_array_get(o, 1));
+        k++;
+    }
+    if (ok) {
+        qsort(span, k, sizeof *span, cmp_span);
+        json_int_t at = 0;
+        for (size_t i = 0; ok && i < k; i++) {
+            ok = span[i][0] == at && span[i][1] >= span[i][0];
+            at = span[i][1];
+        }
+        ok = ok && (uint64_t)at == (uint64_t)data;
+    }
+    free(span);
+    return ok;
+}
+
 static int read_safetensors(const char *file, const unsigned char *b, size_t len,
                             const char *tensor, bm_emb *e, char *err)
 {
@@ -268,9 +312,17 @@ static int read_safetensors(const char *file, const unsigned char *b, size_t len
         return AIGTATT_ERR_FORMAT;
     }
     json_error_t je;
-    json_t *root = json_loadb((const char *)b + 8, (size_t)hl, 0, &je);
+    /* a key given twice would make the tensor ambiguous: refused, as the
+     * reference implementation refuses it */
+    json_t *root = json_loadb((const char *)b + 8, (size_t)hl, JSON_REJECT_DUPLICATES, &je);
     if (!json_is_object(root)) {
         snprintf(err, BM_ERRLEN, "%s: bad safetensors header: %s", file, je.text);
+        json_decref(root);
+        return AIGTATT_ERR_FORMAT;
+    }
+    if (!offsets_tile(root, len - 8 - (size_t)hl)) {
+        snprintf(err, BM_ERRLEN, "%s: the tensors' data_offsets leave a gap, overlap or do not cover the %zu-byte "
+                 "data section, which safetensors does not allow", file, len - 8 - (size_t)hl);
         json_decref(root);
         return AIGTATT_ERR_FORMAT;
     }
