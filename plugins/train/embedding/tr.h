@@ -47,9 +47,10 @@ typedef struct tr_holdout {
     size_t n;        /* held out */
     size_t of;       /* identities without a split in all */
 } tr_holdout;
-/* Holds out round(fraction * n) of the n identities without a split (at
- * least 2, leaving at least 2 to train on; none when n < 4), chosen by
- * `seed` independently of their order. fraction 0: none. */
+/* Holds out round(fraction * n) of the n identities that have no record
+ * with a split (at least 2, leaving at least 2 to train on; none when
+ * n < 4), chosen by `seed` independently of their order. fraction 0:
+ * none. */
 int tr_holdout_make(const aigtatt_set *set, double fraction, uint64_t seed, tr_holdout *out);
 void tr_holdout_free(tr_holdout *h);
 

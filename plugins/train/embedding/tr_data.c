@@ -111,15 +111,28 @@ int tr_holdout_make(const aigtatt_set *set, double fraction, uint64_t seed, tr_h
     memset(out, 0, sizeof *out);
     if (!(fraction > 0))
         return AIGTATT_OK;
-    size_t n = H->set_count(set), m = 0;
-    const char **names = calloc(n ? n : 1, sizeof *names);
-    if (!names)
+    size_t n = H->set_count(set), m = 0, ns = 0;
+    const char **names = calloc(n ? n : 1, sizeof *names), **split = calloc(n ? n : 1, sizeof *split);
+    if (!names || !split) {
+        free(names);
+        free(split);
         goto oom;
+    }
+    /* an identity that also has records with a split keeps them; its
+     * unsplit records train, so it is never on both sides */
     for (size_t i = 0; i < n; i++) {
         const aigtatt_record *r = H->set_record(set, i);
-        if (no_split(r) && r->identity && *r->identity)
+        if (!no_split(r) && r->identity && *r->identity)
+            split[ns++] = r->identity;
+    }
+    qsort(split, ns, sizeof *split, cmp_str);
+    for (size_t i = 0; i < n; i++) {
+        const aigtatt_record *r = H->set_record(set, i);
+        if (no_split(r) && r->identity && *r->identity &&
+            !bsearch(&r->identity, split, ns, sizeof *split, cmp_str))
             names[m++] = r->identity;
     }
+    free(split);
     qsort(names, m, sizeof *names, cmp_str);
     keyed *k = calloc(m ? m : 1, sizeof *k);
     if (!k) {

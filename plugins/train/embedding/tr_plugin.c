@@ -43,8 +43,9 @@ static const aigtatt_param_desc train_params[] = {
     {.name = "val_fraction", .type = AIGTATT_PARAM_FLOAT, .default_value = "0", .has_min = 1, .min = 0, .has_max = 1,
      .max = 0.9,
      .doc = "For records without a split (an identity folder read by image.folder): this fraction of their "
-            "identities, chosen by the seed, becomes split 'val' and the rest 'train' (at least two each; none "
-            "below four identities). 0: such records count only for 'all'."},
+            "identities, chosen by the seed, becomes split 'val' and the rest 'train' (at least two each; with "
+            "fewer than four identities all train). An identity that also has records with a split is never held "
+            "out. 0: records without a split count only for 'all'."},
     {.name = "roles", .type = AIGTATT_PARAM_STRING, .default_value = "all",
      .doc = "Image roles used, '|'-separated (original|cropped|variation), or 'all'."},
     {.name = "val_every", .type = AIGTATT_PARAM_INT, .default_value = "1", .has_min = 1, .min = 1,
