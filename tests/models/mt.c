@@ -300,6 +300,27 @@ int mt_save_state(mt_net *net, const char *path)
     return rc == AIGTATT_OK ? 0 : -1;
 }
 
+/* A tensor's F32, F64 or I64 values as new doubles (malloc'd). */
+static double *st_doubles(const aigtatt_st_info *info)
+{
+    double *d = malloc(sizeof(double) * (size_t)(info->numel ? info->numel : 1));
+    const unsigned char *p = (const unsigned char *)info->data;
+    for (uint64_t i = 0; d && i < info->numel; i++) {
+        if (info->dtype == AIGTATT_ST_F32) {
+            float f;
+            memcpy(&f, p + 4 * i, 4);
+            d[i] = f;
+        } else if (info->dtype == AIGTATT_ST_F64) {
+            memcpy(&d[i], p + 8 * i, 8);
+        } else {
+            int64_t l;
+            memcpy(&l, p + 8 * i, 8);
+            d[i] = (double)l;
+        }
+    }
+    return d;
+}
+
 int mt_load_state(mt_net *net, const char *path, char *msg, size_t msg_size)
 {
     aigtatt_st *st;
@@ -328,21 +349,7 @@ int mt_load_state(mt_net *net, const char *path, char *msg, size_t msg_size)
             bad = 1;
             break;
         }
-        double *d = malloc(sizeof(double) * (size_t)(info.numel ? info.numel : 1));
-        const unsigned char *raw = info.data;
-        for (uint64_t k = 0; k < info.numel; k++) {
-            if (info.dtype == AIGTATT_ST_F32) {
-                float f;
-                memcpy(&f, raw + 4 * k, 4);
-                d[k] = f;
-            } else if (info.dtype == AIGTATT_ST_F64) {
-                memcpy(&d[k], raw + 8 * k, 8);
-            } else {
-                int64_t l;
-                memcpy(&l, raw + 8 * k, 8);
-                d[k] = (double)l;
-            }
-        }
+        double *d = st_doubles(&info);
         if (mt_set(net, v->name, d) != 0) {
             snprintf(msg, msg_size, "set %s: %s", v->name, aigtatt_last_error());
             bad = 1;
@@ -413,22 +420,7 @@ double *mt_st_get(const aigtatt_st *st, const char *name, int64_t *n)
     if (!st || aigtatt_st_find(st, name, &info) != AIGTATT_OK)
         return NULL;
     *n = (int64_t)info.numel;
-    double *d = malloc(sizeof(double) * (size_t)(info.numel ? info.numel : 1));
-    const unsigned char *p = (const unsigned char *)info.data;
-    for (uint64_t i = 0; i < info.numel; i++) {
-        if (info.dtype == AIGTATT_ST_F32) {
-            float f;
-            memcpy(&f, p + 4 * i, 4);
-            d[i] = f;
-        } else if (info.dtype == AIGTATT_ST_F64) {
-            memcpy(&d[i], p + 8 * i, 8);
-        } else {
-            int64_t l;
-            memcpy(&l, p + 8 * i, 8);
-            d[i] = (double)l;
-        }
-    }
-    return d;
+    return st_doubles(&info);
 }
 
 double *mt_st_read(const char *path, const char *name, int64_t *n)
