@@ -53,6 +53,8 @@ typedef struct tr_holdout {
  * none. */
 int tr_holdout_make(const aigtatt_set *set, double fraction, uint64_t seed, tr_holdout *out);
 void tr_holdout_free(tr_holdout *h);
+/* How many records of `set` have no split. */
+size_t tr_unsplit_count(const aigtatt_set *set);
 
 /* Collects the records of `set` whose split is in `splits` (a '|'-list,
  * or "all") and whose role is in `roles` (a '|'-list, or "all"). A record

@@ -98,6 +98,14 @@ static int no_split(const aigtatt_record *r)
     return !r->split || !*r->split;
 }
 
+size_t tr_unsplit_count(const aigtatt_set *set)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < H->set_count(set); i++)
+        n += no_split(H->set_record(set, i));
+    return n;
+}
+
 void tr_holdout_free(tr_holdout *h)
 {
     for (size_t i = 0; i < h->n; i++)

@@ -296,11 +296,7 @@ int tr_train_run(aigtatt_run *run)
         goto done;
     if (train.n_ids < 2 || train.n < (size_t)batch) {
         /* records without a split (image.folder) are the usual cause */
-        size_t unsplit = 0;
-        for (size_t i = 0; i < H->set_count(set); i++) {
-            const aigtatt_record *r = H->set_record(set, i);
-            unsplit += !r->split || !*r->split;
-        }
+        size_t unsplit = tr_unsplit_count(set);
         H->set_error("the training split ('%s') has %zu images of %zu identities; training needs at least two "
                      "identities and one batch (%lld) of images%s", H->param_string(p, "train_splits"), train.n,
                      train.n_ids, (long long)batch,
